@@ -1,0 +1,228 @@
+//! `evident verify`: everything the archive claims, checked from the bytes
+//! on disk. Each problem names the item, file or tile it concerns; nothing
+//! is repaired.
+
+use std::collections::{BTreeSet, HashMap};
+
+use evident_core::LogEntry;
+use evident_tlog::{
+    decode_entry_bundle, decode_tile, entry_bundles_for_size, leaf_hash, open_checkpoint, tiles_for_size,
+    Checkpoint, Hash, NoteVerifier, TILE_WIDTH,
+};
+use serde::Serialize;
+
+use crate::{Archive, Result};
+
+/// One thing that does not hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// what it concerns: an item id, a path under the archive, a tile
+    pub what: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VerifyReport {
+    pub items: u64,
+    pub objects: u64,
+    pub log_size: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+struct Collector<'o> {
+    problems: Vec<Problem>,
+    observer: &'o mut dyn FnMut(&Problem),
+}
+
+impl Collector<'_> {
+    fn problem(&mut self, what: impl Into<String>, detail: impl Into<String>) {
+        let problem = Problem { what: what.into(), detail: detail.into() };
+        (self.observer)(&problem);
+        self.problems.push(problem);
+    }
+}
+
+pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut dyn FnMut(&Problem)) -> Result<VerifyReport> {
+    let mut found = Collector { problems: Vec::new(), observer };
+    let mut report = VerifyReport::default();
+    let log = archive.log();
+
+    // The checkpoint: signed by the log key, naming this archive's origin.
+    let checkpoint = match log.read_checkpoint().map(|note| open_checkpoint(&note, verifier)) {
+        Ok(Ok(checkpoint)) => Some(checkpoint),
+        Ok(Err(e)) => {
+            found.problem("log/checkpoint", format!("not a valid checkpoint signed by {}: {e}", verifier.name()));
+            None
+        }
+        Err(e) => {
+            found.problem("log/checkpoint", e.to_string());
+            None
+        }
+    };
+    if let Some(checkpoint) = &checkpoint {
+        if checkpoint.origin != archive.settings.origin {
+            found.problem("log/checkpoint", format!("origin {:?} is not this archive's {:?}", checkpoint.origin, archive.settings.origin));
+        }
+    }
+
+    let store_size = archive.store.log_size()?;
+    let size = checkpoint.as_ref().map(|c| c.size).unwrap_or(store_size);
+    report.log_size = size;
+    if store_size != size {
+        found.problem(
+            "log/checkpoint",
+            format!("covers {size} entries but the database holds {store_size}; open the archive with a command that writes to repair"),
+        );
+    }
+    let entries = check_log(archive, checkpoint.as_ref(), size.min(store_size), &mut found)?;
+
+    // Items against their log entries and objects.
+    let items = archive.store.items()?;
+    report.items = items.len() as u64;
+    let mut item_ids = BTreeSet::new();
+    for item in &items {
+        item_ids.insert(item.id.clone());
+        match entries.get(item.log_index as usize).map(|e| LogEntry::decode(e)) {
+            None => found.problem(&item.id, format!("its log entry {} is not in the log", item.log_index)),
+            Some(Err(e)) => found.problem(&item.id, format!("log entry {}: {e}", item.log_index)),
+            Some(Ok(entry)) => {
+                if entry.id != item.id {
+                    found.problem(&item.id, format!("log entry {} is for {}, not this item", item.log_index, entry.id));
+                }
+                if entry.inventory != item.inventory_digest {
+                    found.problem(&item.id, format!("log entry {} commits to another inventory than the database records", item.log_index));
+                }
+                if !entry.files.iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
+                    found.problem(&item.id, format!("log entry {} does not carry the item's sha256 and size", item.log_index));
+                }
+            }
+        }
+        match archive.objects.validate_object(&item.id) {
+            Ok(problems) => {
+                for problem in problems {
+                    found.problem(format!("{} (ocfl/{})", item.id, problem.path.display()), problem.detail);
+                }
+            }
+            Err(e) => found.problem(&item.id, format!("object: {e}")),
+        }
+        match archive.objects.inventory_digest(&item.id) {
+            Ok(digest) if digest == item.inventory_digest => {}
+            Ok(_) => found.problem(&item.id, "the object's inventory is not the one the database and the log commit to"),
+            Err(e) => found.problem(&item.id, format!("inventory: {e}")),
+        }
+        match archive.objects.read_inventory(&item.id) {
+            Ok(inventory) => {
+                let listed = inventory.manifest.contains_key(&item.sha256);
+                if !listed {
+                    found.problem(&item.id, "the object does not hold the item's bytes (sha256 not in its manifest)");
+                }
+            }
+            Err(e) => found.problem(&item.id, format!("inventory: {e}")),
+        }
+    }
+
+    // Log entries without an item, objects without an item.
+    for (index, entry) in entries.iter().enumerate() {
+        if let Ok(entry) = LogEntry::decode(entry) {
+            if entry.kind == evident_core::ITEM_ADD && !item_ids.contains(&entry.id) {
+                found.problem(format!("log entry {index}"), format!("adds item {} which the database does not hold", entry.id));
+            }
+        }
+    }
+    let roots = archive.objects.list_object_roots()?;
+    report.objects = roots.len() as u64;
+    let expected: BTreeSet<_> =
+        item_ids.iter().map(|id| evident_objects::StorageRoot::object_relative_path(id)).collect();
+    for root in roots {
+        let relative = root.strip_prefix(archive.objects.path()).map(|p| p.to_owned()).unwrap_or(root.clone());
+        if !expected.contains(&relative) {
+            found.problem(format!("ocfl/{}", relative.display()), "an object that no item in the database accounts for");
+        }
+    }
+
+    report.problems = found.problems;
+    Ok(report)
+}
+
+/// Checks entry bundles, the database's entries and every hash tile
+/// against each other and the checkpoint root. Returns the entries as the
+/// database holds them.
+fn check_log(archive: &Archive, checkpoint: Option<&Checkpoint>, size: u64, found: &mut Collector<'_>) -> Result<Vec<Vec<u8>>> {
+    let log = archive.log();
+    let entries = archive.store.entries(0, size)?;
+    let mut leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+
+    // Entry bundles must hold exactly the database's entries.
+    let mut bundle_hashes: HashMap<u64, Hash> = HashMap::new();
+    for bundle in entry_bundles_for_size(size) {
+        let path = bundle.entries_path();
+        let bytes = match log.read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                found.problem(format!("log/{path}"), format!("cannot read: {e}"));
+                continue;
+            }
+        };
+        match decode_entry_bundle(&bytes) {
+            Ok(bundle_entries) if bundle_entries.len() == usize::from(bundle.width) => {
+                for (offset, entry) in bundle_entries.iter().enumerate() {
+                    let index = bundle.index * TILE_WIDTH + offset as u64;
+                    if *entry != entries[index as usize] {
+                        bundle_hashes.insert(index, leaf_hash(entry));
+                        found.problem(format!("log/{path}"), format!("entry {index} differs from the database's entry"));
+                    }
+                }
+            }
+            Ok(bundle_entries) => found.problem(format!("log/{path}"), format!("holds {} entries, expected {}", bundle_entries.len(), bundle.width)),
+            Err(e) => found.problem(format!("log/{path}"), e.to_string()),
+        }
+    }
+
+    // Every hash tile, level by level, against hashes computed from the
+    // entries; a level's full tiles give the next level's hashes.
+    let tiles = tiles_for_size(size);
+    let mut level_hashes = std::mem::take(&mut leaves);
+    let mut level = 0u8;
+    loop {
+        for tile in tiles.iter().filter(|t| t.level == level) {
+            let path = tile.path();
+            let start = (tile.index * TILE_WIDTH) as usize;
+            let expected = &level_hashes[start..start + usize::from(tile.width)];
+            match log.read(&path).map_err(|e| e.to_string()).and_then(|b| decode_tile(*tile, &b).map_err(|e| e.to_string())) {
+                Ok(stored) if stored == expected => {}
+                Ok(stored) => {
+                    let first = stored.iter().zip(expected).position(|(a, b)| a != b).unwrap_or(0);
+                    let index = tile.index * TILE_WIDTH + first as u64;
+                    // a bundle entry that differs from the database but matches
+                    // the tile means the database changed, not the tile
+                    if level == 0 && bundle_hashes.get(&index) == Some(&stored[first]) {
+                        found.problem(format!("log entry {index}"), "the database's entry differs from the published entry and tile");
+                    } else {
+                        found.problem(format!("log/{path}"), format!("hash {first} does not match the log entries"));
+                    }
+                }
+                Err(e) => found.problem(format!("log/{path}"), e),
+            }
+        }
+        let next: Vec<Hash> = level_hashes.chunks_exact(TILE_WIDTH as usize).map(evident_tlog::root_of_leaf_hashes).collect();
+        if next.is_empty() {
+            break;
+        }
+        level_hashes = next;
+        level += 1;
+    }
+
+    if let Some(checkpoint) = checkpoint {
+        let root = evident_tlog::root_of_leaf_hashes(&entries.iter().map(|e| leaf_hash(e)).collect::<Vec<_>>());
+        if checkpoint.size == size && root != checkpoint.root {
+            found.problem("log/checkpoint", "its root hash does not match the log entries");
+        }
+    }
+    Ok(entries)
+}

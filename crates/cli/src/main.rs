@@ -1,0 +1,313 @@
+//! The `evident` command: parses flags, starts tracing, calls the archive
+//! library and maps the result to an exit code (0 ok, 1 a check failed,
+//! 2 usage or I/O error). Everything else lives in the library crates.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, InitConfig};
+
+mod bench;
+
+#[derive(Parser)]
+#[command(name = "evident", version, about = "A tamper-evident evidence archive")]
+struct Cli {
+    /// The archive directory
+    #[arg(long, global = true, env = "EVIDENT_ARCHIVE", value_name = "DIR")]
+    archive: Option<PathBuf>,
+    /// The log's signing key, when it is not where `init` put it
+    #[arg(long, global = true, env = "EVIDENT_KEY_FILE", value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an archive: OCFL storage root, database, log key, empty signed log
+    Init {
+        /// Where to create it (or --archive / EVIDENT_ARCHIVE)
+        dir: Option<PathBuf>,
+        /// The log's name, e.g. archive.example.org/evident (default: evident.local/<DIR name>)
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Add files, folders (recursively) and .zip/.tar/.tar.gz archives
+    Add {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Print one JSON object per input file
+        #[arg(long)]
+        json: bool,
+        /// Who is adding (default: EVIDENT_ACTOR, else the login name)
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        /// Store .zip and .tar files as they are instead of adding their members
+        #[arg(long)]
+        no_unpack: bool,
+        /// Refuse a zip member that expands more than this many times its compressed size
+        #[arg(long, value_name = "RATIO", default_value_t = AddConfig::default().max_expansion_ratio)]
+        max_expansion_ratio: u64,
+        /// Refuse what a container unpacks beyond this many bytes in all
+        #[arg(long, value_name = "BYTES", default_value_t = AddConfig::default().max_unpacked_bytes)]
+        max_unpacked_bytes: u64,
+        /// Commit (and report) at most this many items at a time
+        #[arg(long, env = "EVIDENT_BATCH_ITEMS", value_name = "N", default_value_t = AddConfig::default().batch_items)]
+        batch_items: usize,
+    },
+    /// Print the latest signed checkpoint
+    Checkpoint,
+    /// Print the log's verifier key
+    Key,
+    /// Write a c2sp.org/tlog-proof receipt for an item
+    Receipt {
+        item: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Check a receipt offline against a file and a verifier key (no archive needed)
+    CheckReceipt {
+        receipt: PathBuf,
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+        #[arg(long, value_name = "VKEY")]
+        key: String,
+    },
+    /// Re-hash every object and check every inventory, entry, tile and the checkpoint
+    Verify {
+        #[arg(long)]
+        json: bool,
+        /// Check the checkpoint against this verifier key instead of the archive's own record of it
+        #[arg(long, value_name = "VKEY")]
+        key: Option<String>,
+    },
+    /// Benchmarks, printed with the physical limits measured in the same run
+    Bench {
+        #[command(subcommand)]
+        which: bench::BenchCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EVIDENT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("evident: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn archive_dir(cli_archive: &Option<PathBuf>) -> Result<PathBuf> {
+    cli_archive.clone().context("no archive given: pass --archive DIR or set EVIDENT_ARCHIVE")
+}
+
+fn open(cli: &Cli) -> Result<Archive> {
+    let dir = archive_dir(&cli.archive)?;
+    Archive::open(&dir, cli.key_file.as_deref()).with_context(|| format!("cannot open the archive {}", dir.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Init { dir, origin } => {
+            let dir = match dir {
+                Some(dir) => dir.clone(),
+                None => archive_dir(&cli.archive)?,
+            };
+            let origin = match origin {
+                Some(origin) => origin.clone(),
+                None => default_origin(&dir),
+            };
+            let report = Archive::init(&dir, &InitConfig { origin, key_file: cli.key_file.clone() })
+                .with_context(|| format!("cannot create an archive at {}", dir.display()))?;
+            eprintln!("created the archive {} (log key in {})", dir.display(), report.key_file.display());
+            eprintln!("the log's verifier key, to give to anyone who checks receipts:");
+            println!("{}", report.verifier_key);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Add { paths, json, actor, no_unpack, max_expansion_ratio, max_unpacked_bytes, batch_items } => {
+            let mut archive = open(&cli)?;
+            let config = AddConfig {
+                actor: actor.clone().unwrap_or_else(default_actor),
+                unpack: !no_unpack,
+                max_expansion_ratio: *max_expansion_ratio,
+                max_unpacked_bytes: *max_unpacked_bytes,
+                batch_items: (*batch_items).max(1),
+                ..AddConfig::default()
+            };
+            let mut observer = AddPrinter::new(*json);
+            let summary = archive.add(paths, &config, &mut observer)?;
+            observer.finish();
+            if !json {
+                eprintln!(
+                    "{} added, {} duplicate, {} rejected; log size {}",
+                    summary.added, summary.duplicate, summary.rejected, summary.log_size
+                );
+            }
+            Ok(if summary.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Checkpoint => {
+            let archive = open(&cli)?;
+            print!("{}", archive.checkpoint()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key => {
+            let archive = open(&cli)?;
+            println!("{}", archive.verifier_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Receipt { item, output } => {
+            let archive = open(&cli)?;
+            let receipt = archive.receipt(item)?;
+            match output {
+                Some(path) => std::fs::write(path, &receipt).with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{receipt}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckReceipt { receipt, file, key } => {
+            let text = std::fs::read_to_string(receipt).with_context(|| format!("cannot read the receipt {}", receipt.display()))?;
+            let mut bytes = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+            match evident_archive::check_receipt(&text, &mut bytes, key) {
+                Ok(verdict) => {
+                    println!(
+                        "valid: {} (sha256 {}) is item {}, entry {} of log {} at tree size {}, recorded {}",
+                        file.display(),
+                        verdict.sha256,
+                        verdict.item,
+                        verdict.index,
+                        verdict.origin,
+                        verdict.tree_size,
+                        verdict.time
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(reason) => {
+                    println!("invalid: {reason}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Verify { json, key } => {
+            let archive = open(&cli)?;
+            let pinned = match key {
+                Some(key) => Some(evident_tlog::NoteVerifier::parse(key.trim()).context("--key is not a verifier key")?),
+                None => None,
+            };
+            let mut stdout = std::io::stdout();
+            let json = *json;
+            let report = archive.verify(pinned.as_ref(), &mut |problem| {
+                if !json {
+                    let _ = writeln!(stdout, "{}: {}", problem.what, problem.detail);
+                }
+            })?;
+            if json {
+                let value = serde_json::json!({
+                    "ok": report.ok(),
+                    "items": report.items,
+                    "objects": report.objects,
+                    "log_size": report.log_size,
+                    "problems": report.problems,
+                });
+                println!("{value}");
+            } else if report.ok() {
+                println!("ok: {} items, {} objects, log size {}: all verified", report.items, report.objects, report.log_size);
+            } else {
+                println!("FAILED: {} problems ({} items, {} objects, log size {})", report.problems.len(), report.items, report.objects, report.log_size);
+            }
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Bench { which } => bench::run(which),
+    }
+}
+
+fn default_origin(dir: &Path) -> String {
+    let name: String = std::path::absolute(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "archive".to_owned())
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' })
+        .collect();
+    format!("evident.local/{name}")
+}
+
+fn default_actor() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Prints outcomes: JSON lines on stdout with --json, else a progress bar
+/// on a terminal and a line on stderr for each file that was not added.
+struct AddPrinter {
+    json: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl AddPrinter {
+    fn new(json: bool) -> AddPrinter {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {binary_bytes} ({binary_bytes_per_sec})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        AddPrinter { json, bar }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl AddObserver for AddPrinter {
+    fn file_started(&mut self, path: &str, _size: Option<u64>) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(path.to_owned());
+        }
+    }
+
+    fn bytes_done(&mut self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+
+    fn outcome(&mut self, outcome: &AddOutcome) {
+        if self.json {
+            let line = serde_json::to_string(outcome).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{line}");
+            let _ = stdout.flush();
+            return;
+        }
+        let line = match outcome.status {
+            AddStatus::Added => return,
+            AddStatus::Duplicate => format!(
+                "duplicate: {} is already item {}",
+                outcome.path,
+                outcome.item.as_deref().unwrap_or("?")
+            ),
+            AddStatus::Rejected => format!("rejected: {}: {}", outcome.path, outcome.error.as_deref().unwrap_or("")),
+        };
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}

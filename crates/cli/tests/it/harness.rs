@@ -1,0 +1,143 @@
+//! A temporary archive and helpers to run `evident` against it.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+pub fn evident_command() -> std::process::Command {
+    let mut command = std::process::Command::cargo_bin("evident").expect("the evident binary is built");
+    command.env_remove("EVIDENT_ARCHIVE").env_remove("EVIDENT_KEY_FILE").env("EVIDENT_ACTOR", "tester");
+    command
+}
+
+/// A scratch directory with an initialised archive at `archive/`.
+pub struct TestArchive {
+    pub temp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub vkey: String,
+}
+
+impl TestArchive {
+    pub fn new() -> TestArchive {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("archive");
+        let output = evident_command().arg("init").arg(&dir).args(["--origin", "test.example/evident"]).output().unwrap();
+        assert!(output.status.success(), "init failed: {}", String::from_utf8_lossy(&output.stderr));
+        let vkey = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+        TestArchive { temp, dir, vkey }
+    }
+
+    /// A path for input files, outside the archive.
+    pub fn input(&self, relative: &str) -> PathBuf {
+        let path = self.temp.path().join("input").join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        path
+    }
+
+    pub fn write_input(&self, relative: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.input(relative);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    pub fn command(&self) -> std::process::Command {
+        let mut command = evident_command();
+        command.env("EVIDENT_ARCHIVE", &self.dir);
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// `evident add --json` on paths; returns the outcomes and the exit code.
+    pub fn add(&self, paths: &[&Path], extra: &[&str]) -> (Vec<Value>, i32) {
+        let output = self.command().arg("add").arg("--json").args(extra).args(paths).output().unwrap();
+        let outcomes = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}")))
+            .collect();
+        (outcomes, output.status.code().unwrap_or(-1))
+    }
+
+    pub fn add_one(&self, path: &Path) -> Value {
+        let (mut outcomes, code) = self.add(&[path], &[]);
+        assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+        assert_eq!(code, 0, "{outcomes:?}");
+        outcomes.remove(0)
+    }
+
+    pub fn verify(&self) -> (Value, i32) {
+        let output = self.run(&["verify", "--json"]);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("verify --json: {e}: {}", String::from_utf8_lossy(&output.stderr)));
+        (report, output.status.code().unwrap_or(-1))
+    }
+
+    pub fn assert_verifies(&self) {
+        let (report, code) = self.verify();
+        assert_eq!(code, 0, "verify failed: {report:#}");
+        assert_eq!(report["ok"], true);
+    }
+
+    /// Problems that `verify` reports, as "what: detail" lines.
+    pub fn problems(&self) -> Vec<String> {
+        let (report, code) = self.verify();
+        let problems: Vec<String> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}: {}", p["what"].as_str().unwrap(), p["detail"].as_str().unwrap()))
+            .collect();
+        assert_eq!(code == 0, problems.is_empty(), "exit code must agree with the problems: {problems:?}");
+        problems
+    }
+
+    /// The object directory of an item, per the storage layout.
+    pub fn object_dir(&self, item: &str) -> PathBuf {
+        let ocfl = self.dir.join("ocfl");
+        find_dir_named(&ocfl, item).unwrap_or_else(|| panic!("no object directory for {item}"))
+    }
+}
+
+fn find_dir_named(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()? {
+        let entry = entry.ok()?;
+        if entry.file_type().ok()?.is_dir() {
+            if entry.path().join("0=ocfl_object_1.1").exists() {
+                let inventory = std::fs::read_to_string(entry.path().join("inventory.json")).ok()?;
+                if inventory.contains(&format!("\"{name}\"")) {
+                    return Some(entry.path());
+                }
+            } else if let Some(found) = find_dir_named(&entry.path(), name) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Flips one bit of the byte at `offset` (from the end if negative).
+pub fn flip_byte(path: &Path, offset: i64) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let index = if offset < 0 { bytes.len() as i64 + offset } else { offset } as usize;
+    bytes[index] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
+
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the `evident` command: one test binary, one small
+//! harness, real processes, real files, real third-party verifiers.
+
+mod harness;
+
+mod add;
+mod containers;
+mod crash;
+mod init;
+mod interop;
+mod receipts;
+mod tamper;

@@ -1,0 +1,178 @@
+//! Log entries: the bytes that become leaves of the transparency log.
+//!
+//! An entry is one line of canonical JSON (format in `docs/log-entry.md`):
+//! fixed key order, no insignificant whitespace, UTF-8. Decoding re-encodes
+//! and compares, so every entry has exactly one byte form and a verifier that
+//! re-serialises an entry gets the bytes that were hashed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ItemId, Sha256Hex};
+
+/// The entry format version written into every entry as `"v"`.
+pub const ENTRY_FORMAT_VERSION: u32 = 1;
+
+/// C2SP entry bundles prefix each entry with a 16-bit length.
+pub const MAX_ENTRY_BYTES: usize = 65_535;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogEntryError {
+    #[error("log entry is not valid entry JSON: {0}")]
+    Json(String),
+    #[error("log entry has format version {0}; this evident reads version 1")]
+    UnknownVersion(u32),
+    #[error("log entry is not in canonical form (it would re-encode to different bytes)")]
+    NotCanonical,
+    #[error("log entry field {field}: {detail}")]
+    Field { field: &'static str, detail: String },
+    #[error("log entry is {0} bytes, over the limit of 65535")]
+    TooLarge(usize),
+}
+
+/// One file of an object version, as the log commits to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryFile {
+    /// logical path inside the OCFL object
+    pub name: String,
+    /// SHA-256 of the file's bytes, lowercase hex
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A log entry. `kind` is the event (`item.add` for now); fields appear in
+/// the JSON in the order declared here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    pub v: u32,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// the item (OCFL object) the event concerns
+    pub id: String,
+    /// the OCFL version the event created, `v1`, `v2`, ...
+    pub version: String,
+    /// RFC 3339 UTC time, whole seconds: `2026-11-30T03:45:00Z`
+    pub time: String,
+    /// who caused the event
+    pub actor: String,
+    /// SHA-256 of the object's root `inventory.json` after the event
+    pub inventory: String,
+    /// the evidence files the version holds
+    pub files: Vec<EntryFile>,
+}
+
+/// The event kind for a newly added item.
+pub const ITEM_ADD: &str = "item.add";
+
+impl LogEntry {
+    /// The entry for a newly added item.
+    pub fn item_add(id: &ItemId, time: String, actor: String, inventory: &Sha256Hex, files: Vec<EntryFile>) -> LogEntry {
+        LogEntry {
+            v: ENTRY_FORMAT_VERSION,
+            kind: ITEM_ADD.to_owned(),
+            id: id.as_str().to_owned(),
+            version: "v1".to_owned(),
+            time,
+            actor,
+            inventory: inventory.as_str().to_owned(),
+            files,
+        }
+    }
+
+    /// The canonical bytes. Fails only if the entry would be too large for a
+    /// bundle or a field is invalid, so nothing invalid reaches the log.
+    pub fn encode(&self) -> Result<Vec<u8>, LogEntryError> {
+        self.check_fields()?;
+        let bytes = serde_json::to_vec(self).map_err(|e| LogEntryError::Json(e.to_string()))?;
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Err(LogEntryError::TooLarge(bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// Parses entry bytes; refuses unknown versions, unknown fields and any
+    /// byte form other than the canonical one.
+    pub fn decode(bytes: &[u8]) -> Result<LogEntry, LogEntryError> {
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Err(LogEntryError::TooLarge(bytes.len()));
+        }
+        let version: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| LogEntryError::Json(e.to_string()))?;
+        match version.get("v").and_then(|v| v.as_u64()) {
+            Some(1) => {}
+            Some(other) => return Err(LogEntryError::UnknownVersion(u32::try_from(other).unwrap_or(u32::MAX))),
+            None => return Err(LogEntryError::Field { field: "v", detail: "missing or not a number".to_owned() }),
+        }
+        let entry: LogEntry = serde_json::from_slice(bytes).map_err(|e| LogEntryError::Json(e.to_string()))?;
+        if entry.encode()? != bytes {
+            return Err(LogEntryError::NotCanonical);
+        }
+        Ok(entry)
+    }
+
+    fn check_fields(&self) -> Result<(), LogEntryError> {
+        let field = |field, detail: String| Err(LogEntryError::Field { field, detail });
+        if self.v != ENTRY_FORMAT_VERSION {
+            return Err(LogEntryError::UnknownVersion(self.v));
+        }
+        if self.kind.is_empty() {
+            return field("type", "empty".to_owned());
+        }
+        if self.kind == ITEM_ADD {
+            ItemId::parse(&self.id).map_err(|e| LogEntryError::Field { field: "id", detail: e.to_string() })?;
+        }
+        if self.time.len() != 20 || !self.time.ends_with('Z') {
+            return field("time", format!("{:?} is not RFC 3339 UTC with whole seconds", self.time));
+        }
+        Sha256Hex::parse(&self.inventory).map_err(|detail| LogEntryError::Field { field: "inventory", detail })?;
+        for file in &self.files {
+            Sha256Hex::parse(&file.sha256).map_err(|detail| LogEntryError::Field { field: "files.sha256", detail })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> LogEntry {
+        LogEntry::item_add(
+            &ItemId::new(1_700_000_000_000, [7; 10]),
+            "2026-11-30T03:45:00Z".to_owned(),
+            "investigator".to_owned(),
+            &Sha256Hex::from_bytes([1; 32]),
+            vec![EntryFile { name: "file.pdf".to_owned(), sha256: "ab".repeat(32), size: 12 }],
+        )
+    }
+
+    #[test]
+    fn encodes_in_the_documented_order() {
+        let text = String::from_utf8(sample().encode().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{{\"v\":1,\"type\":\"item.add\",\"id\":\"{}\",\"version\":\"v1\",\"time\":\"2026-11-30T03:45:00Z\",\"actor\":\"investigator\",\"inventory\":\"{}\",\"files\":[{{\"name\":\"file.pdf\",\"sha256\":\"{}\",\"size\":12}}]}}",
+                sample().id,
+                "01".repeat(32),
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(LogEntry::decode(text.as_bytes()).unwrap(), sample());
+    }
+
+    #[test]
+    fn refuses_non_canonical_and_unknown_input() {
+        let text = String::from_utf8(sample().encode().unwrap()).unwrap();
+        let spaced = text.replace("\"v\":1", "\"v\": 1");
+        assert!(matches!(LogEntry::decode(spaced.as_bytes()), Err(LogEntryError::NotCanonical)));
+        let extra = text.replacen('{', "{\"x\":1,", 1);
+        assert!(matches!(LogEntry::decode(extra.as_bytes()), Err(LogEntryError::Json(_))));
+        let v2 = text.replace("\"v\":1", "\"v\":2");
+        assert!(matches!(LogEntry::decode(v2.as_bytes()), Err(LogEntryError::UnknownVersion(2))));
+        let upper = text.replace(&"ab".repeat(32), &"AB".repeat(32));
+        assert!(matches!(LogEntry::decode(upper.as_bytes()), Err(LogEntryError::Field { field: "files.sha256", .. })));
+        assert!(LogEntry::decode(b"not json").is_err());
+    }
+}
