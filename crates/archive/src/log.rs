@@ -18,7 +18,7 @@ use evident_objects::{sync_filesystem, write_file_durably};
 use evident_store::Store;
 use evident_tlog::{
     decode_tile, encode_entry_bundle, entry_bundles_for_size, inclusion_proof, leaf_hash, open_checkpoint,
-    sign_checkpoint, tiles_for_size, verify_inclusion, Checkpoint, Hash, HashReader, NoteSigner, NoteVerifier,
+    sign_checkpoint, tile_containing_hash, tiles_for_size, verify_inclusion, Checkpoint, Hash, HashReader, NoteSigner, NoteVerifier,
     TileEdge, TileId, TlogError, TlogProof, TILE_WIDTH,
 };
 
@@ -87,20 +87,9 @@ impl<'a> TileFileReader<'a> {
     }
 }
 
-/// The tile at `level` that holds hash `index` in a tree of `size`.
-pub(crate) fn tile_holding(level: u8, index: u64, size: u64) -> Option<TileId> {
-    let count = size >> (8 * u32::from(level));
-    if index >= count {
-        return None;
-    }
-    let tile = index / TILE_WIDTH;
-    let width = (count - tile * TILE_WIDTH).min(TILE_WIDTH) as u16;
-    Some(TileId { level, index: tile, width })
-}
-
 impl HashReader for TileFileReader<'_> {
     fn read_hash(&self, level: u8, index: u64) -> Result<Hash, TlogError> {
-        let tile = tile_holding(level, index, self.size)
+        let tile = tile_containing_hash(self.size, level, index)
             .ok_or_else(|| TlogError::Read(format!("hash {index} at level {level} is beyond a tree of {}", self.size)))?;
         let mut cache = self.cache.borrow_mut();
         if !cache.contains_key(&tile) {

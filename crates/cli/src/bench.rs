@@ -1,12 +1,261 @@
-//! `evident bench ...`
-use std::process::ExitCode;
+//! `evident bench ingest`: ingest of one large file and many small files,
+//! each printed beside the physical limits measured in the same run on the
+//! same bytes (SHA-256 throughput, durable write throughput), and batched
+//! log appends. `evident add` runs as a child process so that its peak
+//! resident memory is its own.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
-    /// Ingest of one large file and many small files, beside SHA-256 and durable-write limits
-    Ingest,
+    /// Ingest of one large file and many small files, beside SHA-256 and durable-write limits, and log appends
+    Ingest {
+        /// Where to generate data and archives (default: the system temp dir); use the disk you will archive on
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Size of the large file, MiB
+        #[arg(long, default_value_t = 1024)]
+        large_mib: u64,
+        /// Number of small files (1-64 KiB each)
+        #[arg(long, default_value_t = 20_000)]
+        small_files: u64,
+        /// Entries for the batched log-append measurement
+        #[arg(long, default_value_t = 100_000)]
+        log_entries: u64,
+        /// Keep the generated data and archives
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
-pub fn run(_which: &BenchCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+const MB: f64 = 1_000_000.0;
+const CHUNK: usize = 1 << 20;
+
+pub fn run(which: &BenchCommand) -> Result<ExitCode> {
+    match which {
+        BenchCommand::Ingest { dir, large_mib, small_files, log_entries, keep } => {
+            let base = dir.clone().unwrap_or_else(std::env::temp_dir);
+            let work = tempfile_dir(&base)?;
+            let result = ingest(&work, *large_mib, *small_files, *log_entries);
+            if *keep {
+                eprintln!("kept {}", work.display());
+            } else {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            result.map(|()| ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn tempfile_dir(base: &Path) -> Result<PathBuf> {
+    let mut random = [0u8; 6];
+    getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let dir = base.join(format!("evident-bench-{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn ingest(work: &Path, large_mib: u64, small_files: u64, log_entries: u64) -> Result<()> {
+    let mut pattern = vec![0u8; CHUNK];
+    getrandom::fill(&mut pattern).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    println!("evident bench ingest: {large_mib} MiB file, {small_files} small files of 1-64 KiB, {log_entries} log entries");
+    println!("work dir {} (same file system for data, peers and archives)", work.display());
+
+    // One large file.
+    let large = work.join("data/large.bin");
+    std::fs::create_dir_all(large.parent().unwrap_or(work))?;
+    let large_bytes = write_large(&large, large_mib, &mut pattern)?;
+    let sha = time(|| sha256_file(&large).map(|_| ()))?;
+    let write = time(|| durable_copy(&large, &work.join("peer-copy.bin")))?;
+    let _ = std::fs::remove_file(work.join("peer-copy.bin"));
+    let archive = work.join("archive");
+    init_archive(&archive)?;
+    let (add_time, add_rss) = run_add(&archive, &large)?;
+    let sha_mbs = large_bytes as f64 / MB / sha.as_secs_f64();
+    let write_mbs = large_bytes as f64 / MB / write.as_secs_f64();
+    let add_mbs = large_bytes as f64 / MB / add_time.as_secs_f64();
+    let limit = sha_mbs.min(write_mbs);
+    println!();
+    println!("large file ({:.1} MB)", large_bytes as f64 / MB);
+    println!("  sha256 of the same bytes (in process)    {sha_mbs:9.1} MB/s");
+    println!("  durable write (write + fdatasync)        {write_mbs:9.1} MB/s");
+    println!("  evident add                              {add_mbs:9.1} MB/s   {:.2} x the lower limit   peak RSS {:.1} MB", add_mbs / limit, add_rss as f64 / MB);
+
+    // Many small files.
+    let small_dir = work.join("data/small");
+    let small_bytes = write_small(&small_dir, small_files, &pattern)?;
+    let small_sha = time(|| {
+        for entry in walk(&small_dir)? {
+            sha256_file(&entry)?;
+        }
+        Ok(())
+    })?;
+    let copy_dir = work.join("peer-small");
+    let small_copy = time(|| {
+        std::fs::create_dir_all(&copy_dir)?;
+        for entry in walk(&small_dir)? {
+            let name = entry.file_name().context("a file name")?;
+            std::fs::copy(&entry, copy_dir.join(name))?;
+        }
+        syncfs(&copy_dir)
+    })?;
+    let _ = std::fs::remove_dir_all(&copy_dir);
+    let (small_time, small_rss) = run_add(&archive, &small_dir)?;
+    let files = small_files as f64;
+    println!();
+    println!("small files ({small_files} files, {:.1} MB)", small_bytes as f64 / MB);
+    println!("  sha256 of the same files                 {:9.0} files/s", files / small_sha.as_secs_f64());
+    println!("  plain copy + one syncfs                  {:9.0} files/s", files / small_copy.as_secs_f64());
+    println!(
+        "  evident add                              {:9.0} files/s   {:.1} MB/s   {:.2} x plain copy   peak RSS {:.1} MB",
+        files / small_time.as_secs_f64(),
+        small_bytes as f64 / MB / small_time.as_secs_f64(),
+        small_copy.as_secs_f64() / small_time.as_secs_f64(),
+        small_rss as f64 / MB
+    );
+
+    // Batched log appends.
+    let report = evident_archive::bench::log_append(&work.join("log-archive"), log_entries, 4096)?;
+    println!();
+    println!("log appends ({log_entries} entries, batches of 4096)");
+    println!(
+        "  store commit {:.2} s + tiles, bundles and checkpoint {:.2} s   {:9.0} entries/s",
+        report.commit.as_secs_f64(),
+        report.publish.as_secs_f64(),
+        report.entries_per_second()
+    );
+    Ok(())
+}
+
+fn time(f: impl FnOnce() -> Result<()>) -> Result<Duration> {
+    let started = Instant::now();
+    f()?;
+    Ok(started.elapsed())
+}
+
+fn write_large(path: &Path, mib: u64, pattern: &mut [u8]) -> Result<u64> {
+    let mut file = std::fs::File::create(path)?;
+    for chunk in 0..mib {
+        pattern[..8].copy_from_slice(&chunk.to_le_bytes());
+        file.write_all(pattern)?;
+    }
+    file.sync_all()?;
+    Ok(mib * CHUNK as u64)
+}
+
+fn write_small(dir: &Path, count: u64, pattern: &[u8]) -> Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut total = 0;
+    for i in 0..count {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let size = 1024 + (state % (63 * 1024)) as usize;
+        let offset = (state >> 20) as usize % (pattern.len() - size);
+        let mut body = pattern[offset..offset + size].to_vec();
+        body[..8].copy_from_slice(&i.to_le_bytes());
+        std::fs::write(dir.join(format!("{i:06}.bin")), &body)?;
+        total += size as u64;
+    }
+    syncfs(dir)?;
+    Ok(total)
+}
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    paths.sort();
+    Ok(paths)
+}
+
+fn sha256_file(path: &Path) -> Result<[u8; 32]> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+fn durable_copy(from: &Path, to: &Path) -> Result<()> {
+    let mut source = std::fs::File::open(from)?;
+    let mut target = std::fs::File::create(to)?;
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let n = source.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        target.write_all(&buffer[..n])?;
+    }
+    target.sync_data()?;
+    Ok(())
+}
+
+fn syncfs(path: &Path) -> Result<()> {
+    let dir = std::fs::File::open(path)?;
+    // SAFETY: syncfs takes a valid, open file descriptor and nothing else.
+    let rc = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&dir)) };
+    if rc != 0 {
+        bail!("syncfs {}: {}", path.display(), std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn init_archive(dir: &Path) -> Result<()> {
+    let status = Command::new(std::env::current_exe()?)
+        .arg("init")
+        .arg(dir)
+        .args(["--origin", "bench.example/ingest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("evident init {} failed", dir.display());
+    }
+    Ok(())
+}
+
+/// Runs `evident add` on `path` and returns its wall time and peak RSS in bytes.
+fn run_add(archive: &Path, path: &Path) -> Result<(Duration, u64)> {
+    let started = Instant::now();
+    let child = Command::new(std::env::current_exe()?)
+        .arg("--archive")
+        .arg(archive)
+        .args(["add", "--json", "--actor", "bench"])
+        .arg(path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let (status, peak_kib) = wait_with_rusage(child.id())?;
+    let elapsed = started.elapsed();
+    if status != 0 {
+        bail!("evident add {} exited with status {status}", path.display());
+    }
+    Ok((elapsed, peak_kib * 1024))
+}
+
+/// waits for a child and returns its exit status and peak RSS in KiB (ru_maxrss).
+fn wait_with_rusage(pid: u32) -> Result<(i32, u64)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data, zero is a valid value for it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet reaped; status and usage are valid pointers.
+    let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if rc < 0 {
+        bail!("wait4: {}", std::io::Error::last_os_error());
+    }
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    Ok((code, usage.ru_maxrss as u64))
 }

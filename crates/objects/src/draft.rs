@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::ObjectsError;
-use crate::durable::{prune_empty_dirs, unique_name};
+use crate::durable::{ensure_dir, prune_empty_dirs, unique_name};
 use crate::inventory::{
     DEFAULT_CONTENT_DIRECTORY, DIGEST_ALGORITHM, INVENTORY_FILE, INVENTORY_TYPE, Inventory,
     OBJECT_DECLARATION_CONTENT, OBJECT_DECLARATION_FILE, SIDECAR_FILE, User, Version,
@@ -112,7 +112,7 @@ impl ObjectDraft {
                 "object id must not be empty".to_owned(),
             ));
         }
-        fs::create_dir_all(staging_dir)
+        ensure_dir(staging_dir)
             .map_err(|e| ObjectsError::io("create staging directory", staging_dir, e))?;
         loop {
             let path = staging_dir.join(unique_name("draft"));
@@ -321,7 +321,7 @@ pub(crate) fn write_inventory_files(
     dir: &Path,
     inventory: &Inventory,
 ) -> Result<String, ObjectsError> {
-    fs::create_dir_all(dir).map_err(|e| ObjectsError::io("create directory", dir, e))?;
+    ensure_dir(dir).map_err(|e| ObjectsError::io("create directory", dir, e))?;
     let bytes = inventory.to_json_bytes();
     let digest = sha256_hex(&bytes);
     let inventory_path = dir.join(INVENTORY_FILE);
@@ -341,21 +341,76 @@ fn write_content_file(
     limit: u64,
 ) -> Result<FileDigest, ObjectsError> {
     if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| ObjectsError::io("create content directory", parent, e))?;
+        ensure_dir(parent).map_err(|e| ObjectsError::io("create content directory", parent, e))?;
     }
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(target)
         .map_err(|e| ObjectsError::io("create content file", target, e))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; CHUNK_SIZE];
-    let mut size: u64 = 0;
-    loop {
-        let count = match reader.read(&mut buffer) {
+    // The first chunk decides: a file that fits in it is hashed inline; a
+    // longer one is hashed on a second thread while this one reads and
+    // writes, so that ingest runs at the slower of hashing and writing
+    // rather than their sum. At most four chunks are in memory.
+    let mut first = vec![0u8; CHUNK_SIZE];
+    let first_len = read_chunk(&mut reader, &mut first)?;
+    check_limit(first_len as u64, limit, logical_path)?;
+    first.truncate(first_len);
+    file.write_all(&first).map_err(|e| ObjectsError::io("write content file", target, e))?;
+    if first_len < CHUNK_SIZE {
+        return Ok(FileDigest { sha256: hex::encode(Sha256::digest(&first)), size: first_len as u64 });
+    }
+    std::thread::scope(|scope| {
+        let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let (return_buffer, returned) = std::sync::mpsc::channel::<Vec<u8>>();
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in chunks {
+                hasher.update(&chunk);
+                let _ = return_buffer.send(chunk);
+            }
+            hasher.finalize()
+        });
+        let mut size = first_len as u64;
+        let mut pending = Some(first);
+        let outcome = loop {
+            if let Some(chunk) = pending.take() {
+                if to_hasher.send(chunk).is_err() {
+                    break Err(ObjectsError::Source("the hashing thread stopped".to_owned()));
+                }
+            }
+            let mut buffer = returned.try_recv().unwrap_or_default();
+            buffer.resize(CHUNK_SIZE, 0);
+            let count = match read_chunk(&mut reader, &mut buffer) {
+                Ok(count) => count,
+                Err(e) => break Err(e),
+            };
+            if count == 0 {
+                break Ok(());
+            }
+            size += count as u64;
+            if let Err(e) = check_limit(size, limit, logical_path) {
+                break Err(e);
+            }
+            buffer.truncate(count);
+            if let Err(e) = file.write_all(&buffer) {
+                break Err(ObjectsError::io("write content file", target, e));
+            }
+            pending = Some(buffer);
+        };
+        drop(to_hasher);
+        let digest = hasher.join().map_err(|_| ObjectsError::Source("the hashing thread panicked".to_owned()))?;
+        outcome.map(|()| FileDigest { sha256: hex::encode(digest), size })
+    })
+}
+
+/// Fills `buffer` as far as the reader goes (a short read is not the end).
+fn read_chunk(reader: &mut impl Read, buffer: &mut [u8]) -> Result<usize, ObjectsError> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
             Ok(0) => break,
-            Ok(count) if count <= buffer.len() => count,
+            Ok(count) if count <= buffer.len() - filled => filled += count,
             Ok(_) => {
                 return Err(ObjectsError::Source(
                     "the reader reported more bytes than it was given room for".to_owned(),
@@ -363,20 +418,15 @@ fn write_content_file(
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(ObjectsError::Source(e.to_string())),
-        };
-        size += count as u64;
-        if size > limit {
-            return Err(ObjectsError::TooLarge {
-                what: format!("file {logical_path:?}"),
-                limit,
-            });
         }
-        hasher.update(&buffer[..count]);
-        file.write_all(&buffer[..count])
-            .map_err(|e| ObjectsError::io("write content file", target, e))?;
     }
-    Ok(FileDigest {
-        sha256: hex::encode(hasher.finalize()),
-        size,
-    })
+    Ok(filled)
 }
+
+fn check_limit(size: u64, limit: u64, logical_path: &str) -> Result<(), ObjectsError> {
+    if size > limit {
+        return Err(ObjectsError::TooLarge { what: format!("file {logical_path:?}"), limit });
+    }
+    Ok(())
+}
+

@@ -64,6 +64,13 @@ pub(crate) fn fsync_dir(dir: &Path) -> Result<(), ObjectsError> {
 }
 
 /// The directory that holds `path` (`.` for a bare file name).
+/// `create_dir_all`, but first a cheap `stat`: on file systems where a
+/// failing `mkdir` costs as much as a file creation, most directories
+/// already exist and asking is far cheaper than trying.
+pub(crate) fn ensure_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() { Ok(()) } else { fs::create_dir_all(dir) }
+}
+
 pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,

@@ -11,8 +11,10 @@
 //! migrate the archive without this code:
 //!
 //! - storage root: `0=ocfl_1.1`, `ocfl_layout.json`, and the layout extension
-//!   `0004-hashed-n-tuple-storage-layout` (sha256 of the object id, three tuples of three
-//!   hex characters, then the full digest as the object directory);
+//!   `0003-hash-and-id-n-tuple-storage-layout` (sha256 of the object id, three tuples of
+//!   three hex characters, then the object id percent-encoded as the object directory, so
+//!   that `itm_01J...` lives at `abc/def/012/itm_01J.../`; an encoded id over 100
+//!   characters is cut to 100 and followed by `-` and the full digest);
 //! - objects: `0=ocfl_object_1.1`, `inventory.json` + `inventory.json.sha256` at the object
 //!   root and in every version directory, content under `vN/content/<logical path>`
 //!   (the logical path is the content path), identical content stored once per object.

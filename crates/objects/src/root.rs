@@ -24,7 +24,8 @@ const ROOT_DECLARATION_CONTENT: &str = "ocfl_1.1\n";
 pub(crate) const LAYOUT_FILE: &str = "ocfl_layout.json";
 pub(crate) const EXTENSIONS_DIR: &str = "extensions";
 
-/// An OCFL 1.1 storage root on the local file system using the 0004 hashed n-tuple layout.
+/// An OCFL 1.1 storage root on the local file system using layout extension 0003
+/// (hashed n-tuple directories, then the percent-encoded object id).
 #[derive(Debug, Clone)]
 pub struct StorageRoot {
     path: PathBuf,
@@ -160,15 +161,17 @@ impl StorageRoot {
         &self.path
     }
 
-    /// The object root directory relative to the storage root, per extension 0004:
-    /// sha256 of the id, three tuples of three hex characters, then the full digest.
+    /// The object root directory relative to the storage root, per extension 0003: sha256
+    /// of the id, three tuples of three hex characters, then the id percent-encoded (all but
+    /// `A-Z a-z 0-9 - _`; if longer than 100 characters, its first 100, `-` and the digest).
+    /// The empty id, which no object can have, maps to a tuple directory.
     pub fn object_relative_path(id: &str) -> PathBuf {
         layout::object_relative_path(id)
     }
 
     /// Whether the object's root directory exists (complete or not).
     pub fn object_exists(&self, id: &str) -> bool {
-        fs::symlink_metadata(self.object_root(id)).is_ok()
+        !id.is_empty() && fs::symlink_metadata(self.object_root(id)).is_ok()
     }
 
     /// Moves a finished staged object into place (creates the parent directories, renames
@@ -183,7 +186,7 @@ impl StorageRoot {
         }
         let parent = crate::durable::parent_dir(&destination).to_owned();
         let staging = staged.into_staging();
-        let moved = fs::create_dir_all(&parent)
+        let moved = crate::durable::ensure_dir(&parent)
             .map_err(|e| ObjectsError::io("create object parent directory", &parent, e))
             .and_then(|()| rename_no_replace(staging.path(), &destination));
         match moved {
@@ -204,7 +207,8 @@ impl StorageRoot {
     /// recovery of objects that were never acknowledged. Durable on return.
     pub fn remove_object(&self, id: &str) -> Result<(), ObjectsError> {
         let object_root = self.object_root(id);
-        if fs::symlink_metadata(&object_root).is_err() {
+        // The empty id's path is a tuple directory, which may hold other objects.
+        if id.is_empty() || fs::symlink_metadata(&object_root).is_err() {
             return Err(ObjectsError::NotFound(id.to_owned()));
         }
         fs::remove_dir_all(&object_root)
@@ -331,7 +335,7 @@ impl StorageRoot {
     /// stands in for it, so that the content checks still run.
     pub fn validate_object(&self, id: &str) -> Result<Vec<ObjectProblem>, ObjectsError> {
         let relative = Self::object_relative_path(id);
-        if !self.path.join(&relative).is_dir() {
+        if id.is_empty() || !self.path.join(&relative).is_dir() {
             return Err(ObjectsError::NotFound(id.to_owned()));
         }
         Ok(validate::validate_object(&self.path, &relative, id))
@@ -532,7 +536,7 @@ impl StorageRoot {
                 .map(str::to_owned)
                 .unwrap_or_else(|| self.relative(object_root).display().to_string())
         };
-        if !object_root.is_dir() {
+        if expected_id == Some("") || !object_root.is_dir() {
             return Err(ObjectsError::NotFound(name()));
         }
         let inventory_path = object_root.join(INVENTORY_FILE);

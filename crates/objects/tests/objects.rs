@@ -135,24 +135,27 @@ fn create_writes_the_declaration_and_layout_and_open_accepts_it() {
     );
     let layout: serde_json::Value =
         serde_json::from_slice(&fs::read(path.join("ocfl_layout.json")).unwrap()).unwrap();
-    assert_eq!(layout["extension"], "0004-hashed-n-tuple-storage-layout");
+    assert_eq!(
+        layout["extension"],
+        "0003-hash-and-id-n-tuple-storage-layout"
+    );
     assert!(
         layout["description"]
             .as_str()
             .is_some_and(|d| !d.is_empty())
     );
     let config: serde_json::Value = serde_json::from_slice(
-        &fs::read(path.join("extensions/0004-hashed-n-tuple-storage-layout/config.json")).unwrap(),
+        &fs::read(path.join("extensions/0003-hash-and-id-n-tuple-storage-layout/config.json"))
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(
         config,
         serde_json::json!({
-            "extensionName": "0004-hashed-n-tuple-storage-layout",
+            "extensionName": "0003-hash-and-id-n-tuple-storage-layout",
             "digestAlgorithm": "sha256",
             "tupleSize": 3,
-            "numberOfTuples": 3,
-            "shortObjectRoot": false
+            "numberOfTuples": 3
         })
     );
     let opened = StorageRoot::open(&path).unwrap();
@@ -200,17 +203,22 @@ fn open_on_a_directory_that_is_not_a_storage_root_fails_clearly() {
 
 #[test]
 fn open_reports_a_damaged_declaration_or_layout_as_corrupted() {
-    let cases: [(&str, &[u8], &str); 4] = [
+    let cases: [(&str, &[u8], &str); 5] = [
         ("0=ocfl_1.1", b"ocfl_1.0\n", "0=ocfl_1.1"),
         (
             "ocfl_layout.json",
             b"{\"extension\": \"0002-flat-direct-storage-layout\", \"description\": \"\"}",
             "ocfl_layout.json",
         ),
+        (
+            "ocfl_layout.json",
+            b"{\"extension\": \"0004-hashed-n-tuple-storage-layout\", \"description\": \"\"}",
+            "ocfl_layout.json",
+        ),
         ("ocfl_layout.json", b"{not json", "ocfl_layout.json"),
         (
-            "extensions/0004-hashed-n-tuple-storage-layout/config.json",
-            b"{\"extensionName\": \"0004-hashed-n-tuple-storage-layout\", \"tupleSize\": 2}",
+            "extensions/0003-hash-and-id-n-tuple-storage-layout/config.json",
+            b"{\"extensionName\": \"0003-hash-and-id-n-tuple-storage-layout\", \"tupleSize\": 2}",
             "tupleSize",
         ),
     ];
@@ -391,6 +399,32 @@ fn remove_object_deletes_the_object_and_its_empty_tuple_directories() {
     );
     let err = fx.root.remove_object("urn:evident:item:gone").unwrap_err();
     assert!(matches!(err, ObjectsError::NotFound(_)), "{err}");
+}
+
+#[test]
+fn the_empty_id_names_no_object() {
+    // Its layout path is a bare tuple directory, which may hold other objects.
+    let fx = fixture();
+    fx.install("urn:evident:item:kept", &[("a", b"2")]);
+    let empty_id_dir = fx.root.path().join(StorageRoot::object_relative_path(""));
+    assert_eq!(
+        empty_id_dir
+            .strip_prefix(fx.root.path())
+            .unwrap()
+            .components()
+            .count(),
+        3
+    );
+    fs::create_dir_all(&empty_id_dir).unwrap();
+    assert!(!fx.root.object_exists(""));
+    for err in [
+        fx.root.remove_object("").unwrap_err(),
+        fx.root.read_inventory("").unwrap_err(),
+        fx.root.validate_object("").unwrap_err(),
+    ] {
+        assert!(matches!(err, ObjectsError::NotFound(_)), "{err}");
+    }
+    assert!(empty_id_dir.is_dir());
 }
 
 #[test]
@@ -968,4 +1002,49 @@ mod properties {
             .iter()
             .any(|a| paths.iter().any(|b| b.starts_with(&format!("{a}/"))))
     }
+}
+
+/// A reader that hands out its bytes in uneven short reads and can fail
+/// after a given number of bytes, to drive the multi-chunk path.
+struct Trickle {
+    bytes: Vec<u8>,
+    position: usize,
+    fail_after: Option<usize>,
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(limit) = self.fail_after {
+            if self.position >= limit {
+                return Err(io::Error::other("the source went away"));
+            }
+        }
+        let step = 1 + (self.position * 7919) % 300_000;
+        let count = step.min(buf.len()).min(self.bytes.len() - self.position);
+        buf[..count].copy_from_slice(&self.bytes[self.position..self.position + count]);
+        self.position += count;
+        Ok(count)
+    }
+}
+
+#[test]
+fn large_files_are_hashed_while_written_across_many_chunks() {
+    let f = fixture();
+    let bytes: Vec<u8> = (0..(3 << 20) + 12_345).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut draft = ObjectDraft::new(&f.staging, "big").unwrap();
+    let digest = draft.add_file("big.bin", Trickle { bytes: bytes.clone(), position: 0, fail_after: None }, u64::MAX).unwrap();
+    assert_eq!(digest.sha256, sha256(&bytes));
+    assert_eq!(digest.size, bytes.len() as u64);
+
+    // over the limit in the third chunk: TooLarge, and no file left behind
+    let too_large = draft.add_file("limited.bin", Trickle { bytes: bytes.clone(), position: 0, fail_after: None }, (2 << 20) + 5);
+    assert!(matches!(too_large, Err(ObjectsError::TooLarge { .. })), "{too_large:?}");
+    // the source fails in the second chunk: Source, and no file left behind
+    let failed = draft.add_file("failed.bin", Trickle { bytes: bytes.clone(), position: 0, fail_after: Some(1_500_000) }, u64::MAX);
+    assert!(matches!(failed, Err(ObjectsError::Source(ref m)) if m.contains("went away")), "{failed:?}");
+    let staged = draft.finish(info("big")).unwrap();
+    let content = staged.staging_path().join("v1/content");
+    let names: Vec<_> = fs::read_dir(&content).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names, vec!["big.bin".to_owned()]);
+    assert_eq!(fs::read(content.join("big.bin")).unwrap(), bytes);
 }

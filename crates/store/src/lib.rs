@@ -262,6 +262,25 @@ impl Store {
         Ok(indexes)
     }
 
+    /// Appends log entries that record events other than new items (and
+    /// synthetic entries in benchmarks), in one durable transaction.
+    /// Returns the assigned indexes.
+    pub fn append_log_entries(&mut self, entries: &[(String, Vec<u8>)]) -> Result<Vec<u64>, StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut next: i64 = transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
+        let mut indexes = Vec::with_capacity(entries.len());
+        {
+            let mut insert = transaction.prepare_cached("INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)")?;
+            for (object_id, entry) in entries {
+                insert.execute(params![next, entry, object_id])?;
+                indexes.push(next as u64);
+                next += 1;
+            }
+        }
+        transaction.commit()?;
+        Ok(indexes)
+    }
+
     /// Keeps a copy of every signed checkpoint (for consistency proofs and
     /// witnesses later). The checkpoint file in the log is authoritative.
     pub fn record_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
@@ -327,6 +346,15 @@ mod tests {
         assert_eq!(store.entries(0, 2).unwrap(), vec![b"ea".to_vec(), b"eb".to_vec()]);
         assert_eq!(store.item_by_sha256(&"b".repeat(64)).unwrap().unwrap().log_index, 1);
         assert!(store.entries(0, 3).is_err());
+    }
+
+    #[test]
+    fn appended_entries_continue_the_sequence() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.commit_items(&mut [item("a", 'a')], &[b"ea".to_vec()]).unwrap();
+        let indexes = store.append_log_entries(&[("x".to_owned(), b"e1".to_vec()), ("y".to_owned(), b"e2".to_vec())]).unwrap();
+        assert_eq!(indexes, vec![1, 2]);
+        assert_eq!(store.entries(1, 3).unwrap(), vec![b"e1".to_vec(), b"e2".to_vec()]);
     }
 
     #[test]
