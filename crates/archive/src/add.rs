@@ -17,12 +17,12 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use evident_core::{EntryFile, ItemId, LogEntry, Sha256Hex};
-use evident_objects::{sync_filesystem, ObjectDraft, ObjectsError, StagedObject, VersionInfo};
+use evident_objects::{ObjectDraft, ObjectsError, StagedObject, VersionInfo, sync_filesystem};
 use evident_store::ItemRecord;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{now_rfc3339, format_rfc3339, Archive, ArchiveError, Result};
+use crate::{Archive, ArchiveError, Result, format_rfc3339, now_rfc3339};
 
 /// Settings for one `add` run.
 #[derive(Clone, Debug)]
@@ -106,14 +106,20 @@ impl Archive {
     /// Adds files, folders and containers. Per-file problems become
     /// `rejected` outcomes; an `Err` means the run itself failed (the
     /// archive is left consistent and the next open repairs it).
-    pub fn add(&mut self, inputs: &[PathBuf], config: &AddConfig, observer: &mut dyn AddObserver) -> Result<AddSummary> {
+    pub fn add(
+        &mut self,
+        inputs: &[PathBuf],
+        config: &AddConfig,
+        observer: &mut dyn AddObserver,
+    ) -> Result<AddSummary> {
         // Fail before adding anything if the run could not sign its
         // checkpoint or the log it would extend is damaged.
         self.signer()?;
         self.publish()?;
         let log = self.log();
         crate::log::load_edge(&log, &log.open_checkpoint(&self.verifier)?)?;
-        let mut run = AddRun { archive: self, config, observer, batch: Batch::default(), summary: AddSummary::default() };
+        let mut run =
+            AddRun { archive: self, config, observer, batch: Batch::default(), summary: AddSummary::default() };
         for input in inputs {
             run.add_input(input)?;
         }
@@ -238,10 +244,10 @@ impl AddRun<'_> {
         if !kind.is_file() {
             return self.reject(display, format!("not a regular file ({})", describe_file_type(&kind)));
         }
-        if self.config.unpack {
-            if let Some(format) = container_format(path) {
-                return self.add_container(path, display, format);
-            }
+        if self.config.unpack
+            && let Some(format) = container_format(path)
+        {
+            return self.add_container(path, display, format);
         }
         self.add_regular_file(path, display)
     }
@@ -255,8 +261,10 @@ impl AddRun<'_> {
             Ok(m) => m,
             Err(e) => return self.reject(display, describe_io(&e)),
         };
-        let original_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| display.clone());
-        let path_bytes_hex = std::str::from_utf8(path.as_os_str().as_bytes()).is_err().then(|| hex::encode(path.as_os_str().as_bytes()));
+        let original_name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| display.clone());
+        let path_bytes_hex =
+            std::str::from_utf8(path.as_os_str().as_bytes()).is_err().then(|| hex::encode(path.as_os_str().as_bytes()));
         let modified = before.modified().ok().map(|t| format_rfc3339(t.into()));
         let mut reader = ChangeGuard { file: &mut file, expected: before.len(), read: 0 };
         let source = Source {
@@ -272,7 +280,10 @@ impl AddRun<'_> {
             // The file must look the same after reading as before: same size,
             // same modification time, and exactly that many bytes read.
             let after = file_metadata_after(path)?;
-            if after.len() != before.len() || after.mtime() != before.mtime() || after.mtime_nsec() != before.mtime_nsec() {
+            if after.len() != before.len()
+                || after.mtime() != before.mtime()
+                || after.mtime_nsec() != before.mtime_nsec()
+            {
                 return Err("the file changed while it was being read; add it again once it is complete".to_owned());
             }
             Ok(())
@@ -340,20 +351,28 @@ impl AddRun<'_> {
             if unpacked.saturating_add(declared) > self.config.max_unpacked_bytes {
                 self.reject(
                     member_display,
-                    format!("the archive unpacks to more than the limit of {} bytes; refused", self.config.max_unpacked_bytes),
+                    format!(
+                        "the archive unpacks to more than the limit of {} bytes; refused",
+                        self.config.max_unpacked_bytes
+                    ),
                 )?;
                 continue;
             }
             unpacked += declared;
             let member_path = safe_name.to_string_lossy().into_owned();
-            let original_name = safe_name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| member_path.clone());
+            let original_name =
+                safe_name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| member_path.clone());
             let modified = member.last_modified().and_then(zip_time);
             let source = Source {
                 display: member_display.clone(),
                 original_name,
                 original_path: member_path.clone(),
                 modified,
-                provenance: Provenance { container: Some(container.clone()), member: Some(member_path), path_bytes_hex: None },
+                provenance: Provenance {
+                    container: Some(container.clone()),
+                    member: Some(member_path),
+                    path_bytes_hex: None,
+                },
                 limit: declared,
                 reader: &mut MemberReader { inner: &mut member },
             };
@@ -381,7 +400,8 @@ impl AddRun<'_> {
             _ => Box::new(buffered),
         };
         let limit = self.config.max_unpacked_bytes;
-        let mut archive = tar::Archive::new(LimitedReader { inner: stream, remaining: limit.saturating_add(1 << 20), limit });
+        let mut archive =
+            tar::Archive::new(LimitedReader { inner: stream, remaining: limit.saturating_add(1 << 20), limit });
         let entries = match archive.entries() {
             Ok(entries) => entries,
             Err(e) => return self.reject(display, format!("corrupt tar archive: {e}")),
@@ -391,7 +411,11 @@ impl AddRun<'_> {
             let mut entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    let what = if seen_any { "corrupt tar archive: the rest of it is unreadable" } else { "corrupt tar archive" };
+                    let what = if seen_any {
+                        "corrupt tar archive: the rest of it is unreadable"
+                    } else {
+                        "corrupt tar archive"
+                    };
                     return self.reject(display, format!("{what}: {e}"));
                 }
             };
@@ -399,7 +423,12 @@ impl AddRun<'_> {
             let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let member_display = format!("{display}!/{raw_name}");
             let kind = entry.header().entry_type();
-            if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() || kind.is_gnu_longname() || kind.is_gnu_longlink() {
+            if kind.is_dir()
+                || kind.is_pax_global_extensions()
+                || kind.is_pax_local_extensions()
+                || kind.is_gnu_longname()
+                || kind.is_gnu_longlink()
+            {
                 continue;
             }
             if !(kind.is_file() || kind.is_contiguous()) {
@@ -415,20 +444,34 @@ impl AddRun<'_> {
             };
             let declared = entry.size();
             let member_name = member_path.to_string_lossy().into_owned();
-            let original_name = member_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| member_name.clone());
-            let modified = entry.header().mtime().ok().and_then(|t| time::OffsetDateTime::from_unix_timestamp(t as i64).ok()).map(format_rfc3339);
+            let original_name = member_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| member_name.clone());
+            let modified = entry
+                .header()
+                .mtime()
+                .ok()
+                .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t as i64).ok())
+                .map(format_rfc3339);
             let source = Source {
                 display: member_display.clone(),
                 original_name,
                 original_path: member_name.clone(),
                 modified,
-                provenance: Provenance { container: Some(container.clone()), member: Some(member_name), path_bytes_hex: None },
+                provenance: Provenance {
+                    container: Some(container.clone()),
+                    member: Some(member_name),
+                    path_bytes_hex: None,
+                },
                 limit: declared,
                 reader: &mut MemberReader { inner: &mut entry },
             };
             let staged = self.stage(source, Some(declared), |size| {
                 if size != declared {
-                    return Err(format!("member holds {size} bytes but its header says {declared}; the archive is truncated"));
+                    return Err(format!(
+                        "member holds {size} bytes but its header says {declared}; the archive is truncated"
+                    ));
                 }
                 Ok(())
             });
@@ -475,7 +518,8 @@ impl AddRun<'_> {
         let media_type = detect_media_type(&head, &source.original_name);
         let added_at = now_rfc3339();
         let actor = self.config.actor.clone();
-        let provenance_json = serde_json::to_string(&source.provenance).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let provenance_json =
+            serde_json::to_string(&source.provenance).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         let record = MetadataRecord {
             format: "evident-item/1",
             id: id.as_str(),
@@ -526,7 +570,7 @@ impl AddRun<'_> {
             version: "v1".to_owned(),
             log_index: 0,
         };
-        Ok(Ok(Staged::New(StagedItem { staged, record: item, entry })))
+        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry }))))
     }
 
     fn existing_item(&self, sha256: &str) -> Result<Option<String>> {
@@ -548,7 +592,7 @@ impl AddRun<'_> {
                 self.batch.bytes += staged.record.size;
                 self.batch.staged_digests.insert(staged.record.sha256.clone(), staged.record.id.clone());
                 self.batch.outcomes.push(Pending::Added { path: display, item: self.batch.items.len() });
-                self.batch.items.push(staged);
+                self.batch.items.push(*staged);
                 self.maybe_commit()
             }
         }
@@ -590,7 +634,8 @@ impl AddRun<'_> {
             sync_filesystem(archive.objects.path())?;
             archive.store.commit_items(&mut records, &entries)?;
             self.report(batch.outcomes, &records);
-            if self.archive.store.log_size()? >= self.archive.log().open_checkpoint(&self.archive.verifier)?.size + 4096 {
+            if self.archive.store.log_size()? >= self.archive.log().open_checkpoint(&self.archive.verifier)?.size + 4096
+            {
                 self.archive.publish()?;
             }
         } else {
@@ -606,11 +651,23 @@ impl AddRun<'_> {
                     let record = &records[item];
                     self.summary.added += 1;
                     self.summary.bytes_added += record.size;
-                    AddOutcome { path, status: AddStatus::Added, item: Some(record.id.clone()), sha256: Some(record.sha256.clone()), error: None }
+                    AddOutcome {
+                        path,
+                        status: AddStatus::Added,
+                        item: Some(record.id.clone()),
+                        sha256: Some(record.sha256.clone()),
+                        error: None,
+                    }
                 }
                 Pending::Duplicate { path, item, sha256 } => {
                     self.summary.duplicate += 1;
-                    AddOutcome { path, status: AddStatus::Duplicate, item: Some(item), sha256: Some(sha256), error: None }
+                    AddOutcome {
+                        path,
+                        status: AddStatus::Duplicate,
+                        item: Some(item),
+                        sha256: Some(sha256),
+                        error: None,
+                    }
                 }
                 Pending::Rejected { path, error } => {
                     self.summary.rejected += 1;
@@ -623,7 +680,7 @@ impl AddRun<'_> {
 }
 
 enum Staged {
-    New(StagedItem),
+    New(Box<StagedItem>),
     Duplicate { item: String, sha256: String },
 }
 
@@ -697,7 +754,9 @@ fn hash_file(path: &Path) -> io::Result<String> {
 
 fn describe_io(error: &io::Error) -> String {
     match error.raw_os_error() {
-        Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => "symbolic link loop (too many levels of symbolic links)".to_owned(),
+        Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
+            "symbolic link loop (too many levels of symbolic links)".to_owned()
+        }
         _ => match error.kind() {
             io::ErrorKind::NotFound => "no such file or folder".to_owned(),
             io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -727,7 +786,8 @@ fn describe_file_type(kind: &fs::FileType) -> &'static str {
 fn new_item_id() -> Result<ItemId> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(|e| ArchiveError::Invalid(format!("no randomness for an item id: {e}")))?;
-    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     Ok(ItemId::new(millis, random))
 }
 
@@ -850,7 +910,10 @@ struct LimitedReader<R> {
 impl<R: Read> Read for LimitedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.remaining == 0 {
-            return Err(io::Error::other(format!("the archive unpacks to more than the limit of {} bytes", self.limit)));
+            return Err(io::Error::other(format!(
+                "the archive unpacks to more than the limit of {} bytes",
+                self.limit
+            )));
         }
         let max = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..max])?;

@@ -41,10 +41,15 @@ pub fn log_append(dir: &Path, entries: u64, batch: u64) -> Result<LogAppendRepor
             let mut random = [0u8; 10];
             random[..8].copy_from_slice(&i.to_be_bytes());
             let id = ItemId::new(1_700_000_000_000 + i, random);
-            let file = EntryFile { name: "file.txt".to_owned(), sha256: Sha256Hex::from_bytes([(i % 251) as u8; 32]).to_string(), size: i };
-            let entry = LogEntry::item_add(&id, "2026-11-30T00:00:00Z".to_owned(), "bench".to_owned(), &inventory, vec![file])
-                .encode()
-                .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+            let file = EntryFile {
+                name: "file.txt".to_owned(),
+                sha256: Sha256Hex::from_bytes([(i % 251) as u8; 32]).to_string(),
+                size: i,
+            };
+            let entry =
+                LogEntry::item_add(&id, "2026-11-30T00:00:00Z".to_owned(), "bench".to_owned(), &inventory, vec![file])
+                    .encode()
+                    .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
             rows.push((id.to_string(), entry));
         }
         let started = Instant::now();

@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use evident_objects::{write_file_durably, StorageRoot};
+use evident_objects::{StorageRoot, write_file_durably};
 use evident_store::Store;
-use evident_tlog::{sign_checkpoint, Checkpoint, NoteSigner};
+use evident_tlog::{Checkpoint, NoteSigner, sign_checkpoint};
 use serde::{Deserialize, Serialize};
 
 use crate::{ArchiveError, InitConfig, InitReport, Result};
@@ -62,7 +62,9 @@ impl Layout {
         let path = self.settings_file();
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ArchiveError::NotAnArchive(self.dir.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ArchiveError::NotAnArchive(self.dir.clone()));
+            }
             Err(e) => return Err(ArchiveError::Io { action: "read", path, source: e }),
         };
         let settings: ArchiveSettings = serde_json::from_slice(&bytes)
@@ -142,7 +144,8 @@ pub(crate) fn init(dir: &Path, config: &InitConfig) -> Result<InitReport> {
 
     let log_dir = layout.log();
     fs::create_dir_all(&log_dir).map_err(ArchiveError::io("create", &log_dir))?;
-    let empty = Checkpoint { origin: config.origin.clone(), size: 0, root: evident_tlog::empty_root(), extensions: vec![] };
+    let empty =
+        Checkpoint { origin: config.origin.clone(), size: 0, root: evident_tlog::empty_root(), extensions: vec![] };
     let checkpoint = sign_checkpoint(&empty, &signer)?;
     write_file_durably(&log_dir.join("checkpoint"), checkpoint.as_bytes())?;
     store.record_checkpoint(0, &checkpoint)?;

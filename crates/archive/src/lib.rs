@@ -35,7 +35,7 @@ use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
 pub use layout::ArchiveSettings;
-pub use receipt::{check_receipt, ReceiptVerdict};
+pub use receipt::{ReceiptVerdict, check_receipt};
 pub use verify::{Problem, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +47,12 @@ pub enum ArchiveError {
     #[error("another evident command is working on {0}; wait for it to finish and try again")]
     Locked(PathBuf),
     #[error("{action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("log key: {0}")]
     Key(String),
     #[error("{0}")]
@@ -114,8 +119,10 @@ impl Archive {
         let layout = layout::Layout::new(dir);
         let settings = layout.read_settings()?;
         let lock = layout.lock()?;
-        let verifier = NoteVerifier::parse(&settings.verifier_key)
-            .map_err(|e| ArchiveError::Corrupted { what: layout.settings_file().display().to_string(), detail: e.to_string() })?;
+        let verifier = NoteVerifier::parse(&settings.verifier_key).map_err(|e| ArchiveError::Corrupted {
+            what: layout.settings_file().display().to_string(),
+            detail: e.to_string(),
+        })?;
         let key_file = match key_file {
             Some(path) => path.to_owned(),
             None => layout.key_file(&settings),
@@ -244,7 +251,11 @@ impl Archive {
     /// Checks everything: objects, inventories, log entries against the
     /// store and the objects, tiles against the checkpoint, the checkpoint's
     /// signature (against `pinned_key` if given, else the archive's own).
-    pub fn verify(&self, pinned_key: Option<&NoteVerifier>, observer: &mut dyn FnMut(&Problem)) -> Result<VerifyReport> {
+    pub fn verify(
+        &self,
+        pinned_key: Option<&NoteVerifier>,
+        observer: &mut dyn FnMut(&Problem),
+    ) -> Result<VerifyReport> {
         verify::verify(self, pinned_key.unwrap_or(&self.verifier), observer)
     }
 }

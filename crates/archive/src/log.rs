@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use evident_objects::{sync_filesystem, write_file_durably};
 use evident_store::Store;
 use evident_tlog::{
+    Checkpoint, Hash, HashReader, NoteSigner, NoteVerifier, TILE_WIDTH, TileEdge, TileId, TlogError, TlogProof,
     decode_tile, encode_entry_bundle, entry_bundles_for_size, inclusion_proof, leaf_hash, open_checkpoint,
-    sign_checkpoint, tile_containing_hash, tiles_for_size, verify_inclusion, Checkpoint, Hash, HashReader, NoteSigner, NoteVerifier,
-    TileEdge, TileId, TlogError, TlogProof, TILE_WIDTH,
+    sign_checkpoint, tile_containing_hash, tiles_for_size, verify_inclusion,
 };
 
 use crate::{ArchiveError, Result};
@@ -53,7 +53,8 @@ impl LogFiles {
     /// The current checkpoint, its signature checked against `verifier`.
     pub(crate) fn open_checkpoint(&self, verifier: &NoteVerifier) -> Result<Checkpoint> {
         let note = self.read_checkpoint()?;
-        open_checkpoint(&note, verifier).map_err(|e| ArchiveError::Corrupted { what: "log/checkpoint".to_owned(), detail: e.to_string() })
+        open_checkpoint(&note, verifier)
+            .map_err(|e| ArchiveError::Corrupted { what: "log/checkpoint".to_owned(), detail: e.to_string() })
     }
 
     pub(crate) fn read(&self, relative: &str) -> std::io::Result<Vec<u8>> {
@@ -89,12 +90,14 @@ impl<'a> TileFileReader<'a> {
 
 impl HashReader for TileFileReader<'_> {
     fn read_hash(&self, level: u8, index: u64) -> Result<Hash, TlogError> {
-        let tile = tile_containing_hash(self.size, level, index)
-            .ok_or_else(|| TlogError::Read(format!("hash {index} at level {level} is beyond a tree of {}", self.size)))?;
+        let tile = tile_containing_hash(self.size, level, index).ok_or_else(|| {
+            TlogError::Read(format!("hash {index} at level {level} is beyond a tree of {}", self.size))
+        })?;
         let mut cache = self.cache.borrow_mut();
-        if !cache.contains_key(&tile) {
-            let bytes = self.files.read(&tile.path()).map_err(|e| TlogError::Read(format!("log/{}: {e}", tile.path())))?;
-            cache.insert(tile, decode_tile(tile, &bytes)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(tile) {
+            let bytes =
+                self.files.read(&tile.path()).map_err(|e| TlogError::Read(format!("log/{}: {e}", tile.path())))?;
+            e.insert(decode_tile(tile, &bytes)?);
         }
         Ok(cache[&tile][(index % TILE_WIDTH) as usize])
     }
@@ -116,7 +119,13 @@ pub(crate) fn load_edge(log: &LogFiles, current: &Checkpoint) -> Result<TileEdge
     Ok(edge)
 }
 
-pub(crate) fn publish(log: &LogFiles, store: &mut Store, signer: &NoteSigner, verifier: &NoteVerifier, target: u64) -> Result<Checkpoint> {
+pub(crate) fn publish(
+    log: &LogFiles,
+    store: &mut Store,
+    signer: &NoteSigner,
+    verifier: &NoteVerifier,
+    target: u64,
+) -> Result<Checkpoint> {
     let current = log.open_checkpoint(verifier)?;
     if target < current.size {
         return Err(ArchiveError::Corrupted {
@@ -182,10 +191,10 @@ fn remove_superseded_partials(log: &LogFiles, old: u64, new: u64) {
         .map(|t| t.path())
         .chain(entry_bundles_for_size(old).into_iter().filter(|t| !t.is_full()).map(|t| t.entries_path()));
     for path in old_paths {
-        if !keep.contains(&path) {
-            if let Err(e) = fs::remove_file(log.path_of(&path)) {
-                tracing::warn!(tile = %path, error = %e, "could not remove a superseded partial tile");
-            }
+        if !keep.contains(&path)
+            && let Err(e) = fs::remove_file(log.path_of(&path))
+        {
+            tracing::warn!(tile = %path, error = %e, "could not remove a superseded partial tile");
         }
     }
 }
@@ -208,7 +217,9 @@ pub(crate) fn receipt(log: &LogFiles, store: &Store, verifier: &NoteVerifier, in
     verify_inclusion(&leaf_hash(&entry), index, checkpoint.size, &proof, &checkpoint.root).map_err(|e| {
         ArchiveError::Corrupted {
             what: "log tiles".to_owned(),
-            detail: format!("the inclusion proof for entry {index} does not lead to the signed root ({e}); run `evident verify`"),
+            detail: format!(
+                "the inclusion proof for entry {index} does not lead to the signed root ({e}); run `evident verify`"
+            ),
         }
     })?;
     Ok(TlogProof { extra: Some(entry), index, proof, checkpoint: note }.to_text())

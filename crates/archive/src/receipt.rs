@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use evident_core::LogEntry;
-use evident_tlog::{verify_tlog_proof, NoteVerifier, TlogProof};
+use evident_tlog::{NoteVerifier, TlogProof, verify_tlog_proof};
 use sha2::{Digest, Sha256};
 
 /// What a valid receipt proves.
@@ -22,7 +22,8 @@ pub struct ReceiptVerdict {
 /// Checks a receipt against a file's bytes and a verifier key. `Err` holds
 /// the reason the receipt does not prove the file (or the input is unusable).
 pub fn check_receipt(receipt: &str, file: &mut dyn Read, verifier_key: &str) -> Result<ReceiptVerdict, String> {
-    let verifier = NoteVerifier::parse(verifier_key.trim()).map_err(|e| format!("the key is not a verifier key: {e}"))?;
+    let verifier =
+        NoteVerifier::parse(verifier_key.trim()).map_err(|e| format!("the key is not a verifier key: {e}"))?;
     let proof = TlogProof::parse(receipt).map_err(|e| format!("not a tlog-proof receipt: {e}"))?;
     let entry_bytes = proof.extra.clone().ok_or("the receipt carries no log entry (no extra line)")?;
     let entry = LogEntry::decode(&entry_bytes).map_err(|e| format!("the receipt's entry is unusable: {e}"))?;

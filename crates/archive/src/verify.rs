@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use evident_core::LogEntry;
 use evident_tlog::{
-    decode_entry_bundle, decode_tile, entry_bundles_for_size, leaf_hash, open_checkpoint, tiles_for_size,
-    Checkpoint, Hash, NoteVerifier, TILE_WIDTH,
+    Checkpoint, Hash, NoteVerifier, TILE_WIDTH, decode_entry_bundle, decode_tile, entry_bundles_for_size, leaf_hash,
+    open_checkpoint, tiles_for_size,
 };
 use serde::Serialize;
 
@@ -48,7 +48,11 @@ impl Collector<'_> {
     }
 }
 
-pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut dyn FnMut(&Problem)) -> Result<VerifyReport> {
+pub(crate) fn verify(
+    archive: &Archive,
+    verifier: &NoteVerifier,
+    observer: &mut dyn FnMut(&Problem),
+) -> Result<VerifyReport> {
     let mut found = Collector { problems: Vec::new(), observer };
     let mut report = VerifyReport::default();
     let log = archive.log();
@@ -65,10 +69,13 @@ pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut 
             None
         }
     };
-    if let Some(checkpoint) = &checkpoint {
-        if checkpoint.origin != archive.settings.origin {
-            found.problem("log/checkpoint", format!("origin {:?} is not this archive's {:?}", checkpoint.origin, archive.settings.origin));
-        }
+    if let Some(checkpoint) = &checkpoint
+        && checkpoint.origin != archive.settings.origin
+    {
+        found.problem(
+            "log/checkpoint",
+            format!("origin {:?} is not this archive's {:?}", checkpoint.origin, archive.settings.origin),
+        );
     }
 
     let store_size = archive.store.log_size()?;
@@ -96,10 +103,16 @@ pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut 
                     found.problem(&item.id, format!("log entry {} is for {}, not this item", item.log_index, entry.id));
                 }
                 if entry.inventory != item.inventory_digest {
-                    found.problem(&item.id, format!("log entry {} commits to another inventory than the database records", item.log_index));
+                    found.problem(
+                        &item.id,
+                        format!("log entry {} commits to another inventory than the database records", item.log_index),
+                    );
                 }
                 if !entry.files.iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
-                    found.problem(&item.id, format!("log entry {} does not carry the item's sha256 and size", item.log_index));
+                    found.problem(
+                        &item.id,
+                        format!("log entry {} does not carry the item's sha256 and size", item.log_index),
+                    );
                 }
             }
         }
@@ -113,7 +126,9 @@ pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut 
         }
         match archive.objects.inventory_digest(&item.id) {
             Ok(digest) if digest == item.inventory_digest => {}
-            Ok(_) => found.problem(&item.id, "the object's inventory is not the one the database and the log commit to"),
+            Ok(_) => {
+                found.problem(&item.id, "the object's inventory is not the one the database and the log commit to")
+            }
             Err(e) => found.problem(&item.id, format!("inventory: {e}")),
         }
         match archive.objects.read_inventory(&item.id) {
@@ -129,10 +144,14 @@ pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut 
 
     // Log entries without an item, objects without an item.
     for (index, entry) in entries.iter().enumerate() {
-        if let Ok(entry) = LogEntry::decode(entry) {
-            if entry.kind == evident_core::ITEM_ADD && !item_ids.contains(&entry.id) {
-                found.problem(format!("log entry {index}"), format!("adds item {} which the database does not hold", entry.id));
-            }
+        if let Ok(entry) = LogEntry::decode(entry)
+            && entry.kind == evident_core::ITEM_ADD
+            && !item_ids.contains(&entry.id)
+        {
+            found.problem(
+                format!("log entry {index}"),
+                format!("adds item {} which the database does not hold", entry.id),
+            );
         }
     }
     let roots = archive.objects.list_object_roots()?;
@@ -142,7 +161,8 @@ pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut 
     for root in roots {
         let relative = root.strip_prefix(archive.objects.path()).map(|p| p.to_owned()).unwrap_or(root.clone());
         if !expected.contains(&relative) {
-            found.problem(format!("ocfl/{}", relative.display()), "an object that no item in the database accounts for");
+            found
+                .problem(format!("ocfl/{}", relative.display()), "an object that no item in the database accounts for");
         }
     }
 
@@ -153,7 +173,12 @@ pub(crate) fn verify(archive: &Archive, verifier: &NoteVerifier, observer: &mut 
 /// Checks entry bundles, the database's entries and every hash tile
 /// against each other and the checkpoint root. Returns the entries as the
 /// database holds them.
-fn check_log(archive: &Archive, checkpoint: Option<&Checkpoint>, size: u64, found: &mut Collector<'_>) -> Result<Vec<Vec<u8>>> {
+fn check_log(
+    archive: &Archive,
+    checkpoint: Option<&Checkpoint>,
+    size: u64,
+    found: &mut Collector<'_>,
+) -> Result<Vec<Vec<u8>>> {
     let log = archive.log();
     let entries = archive.store.entries(0, size)?;
     let mut leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
@@ -175,11 +200,15 @@ fn check_log(archive: &Archive, checkpoint: Option<&Checkpoint>, size: u64, foun
                     let index = bundle.index * TILE_WIDTH + offset as u64;
                     if *entry != entries[index as usize] {
                         bundle_hashes.insert(index, leaf_hash(entry));
-                        found.problem(format!("log/{path}"), format!("entry {index} differs from the database's entry"));
+                        found
+                            .problem(format!("log/{path}"), format!("entry {index} differs from the database's entry"));
                     }
                 }
             }
-            Ok(bundle_entries) => found.problem(format!("log/{path}"), format!("holds {} entries, expected {}", bundle_entries.len(), bundle.width)),
+            Ok(bundle_entries) => found.problem(
+                format!("log/{path}"),
+                format!("holds {} entries, expected {}", bundle_entries.len(), bundle.width),
+            ),
             Err(e) => found.problem(format!("log/{path}"), e.to_string()),
         }
     }
@@ -194,7 +223,11 @@ fn check_log(archive: &Archive, checkpoint: Option<&Checkpoint>, size: u64, foun
             let path = tile.path();
             let start = (tile.index * TILE_WIDTH) as usize;
             let expected = &level_hashes[start..start + usize::from(tile.width)];
-            match log.read(&path).map_err(|e| e.to_string()).and_then(|b| decode_tile(*tile, &b).map_err(|e| e.to_string())) {
+            match log
+                .read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| decode_tile(*tile, &b).map_err(|e| e.to_string()))
+            {
                 Ok(stored) if stored == expected => {}
                 Ok(stored) => {
                     let first = stored.iter().zip(expected).position(|(a, b)| a != b).unwrap_or(0);
@@ -202,7 +235,10 @@ fn check_log(archive: &Archive, checkpoint: Option<&Checkpoint>, size: u64, foun
                     // a bundle entry that differs from the database but matches
                     // the tile means the database changed, not the tile
                     if level == 0 && bundle_hashes.get(&index) == Some(&stored[first]) {
-                        found.problem(format!("log entry {index}"), "the database's entry differs from the published entry and tile");
+                        found.problem(
+                            format!("log entry {index}"),
+                            "the database's entry differs from the published entry and tile",
+                        );
                     } else {
                         found.problem(format!("log/{path}"), format!("hash {first} does not match the log entries"));
                     }
@@ -210,7 +246,8 @@ fn check_log(archive: &Archive, checkpoint: Option<&Checkpoint>, size: u64, foun
                 Err(e) => found.problem(format!("log/{path}"), e),
             }
         }
-        let next: Vec<Hash> = level_hashes.chunks_exact(TILE_WIDTH as usize).map(evident_tlog::root_of_leaf_hashes).collect();
+        let next: Vec<Hash> =
+            level_hashes.chunks_exact(TILE_WIDTH as usize).map(evident_tlog::root_of_leaf_hashes).collect();
         if next.is_empty() {
             break;
         }

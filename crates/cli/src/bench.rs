@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 #[derive(clap::Subcommand)]
@@ -64,16 +64,24 @@ fn tempfile_dir(base: &Path) -> Result<PathBuf> {
 fn ingest(work: &Path, large_mib: u64, small_files: u64, log_entries: u64) -> Result<()> {
     let mut pattern = vec![0u8; CHUNK];
     getrandom::fill(&mut pattern).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    println!("evident bench ingest: {large_mib} MiB file, {small_files} small files of 1-64 KiB, {log_entries} log entries");
+    println!(
+        "evident bench ingest: {large_mib} MiB file, {small_files} small files of 1-64 KiB, {log_entries} log entries"
+    );
     println!("work dir {} (same file system for data, peers and archives)", work.display());
 
     // One large file.
     let large = work.join("data/large.bin");
     std::fs::create_dir_all(large.parent().unwrap_or(work))?;
     let large_bytes = write_large(&large, large_mib, &mut pattern)?;
-    let sha = time(|| sha256_file(&large).map(|_| ()))?;
-    let write = time(|| durable_copy(&large, &work.join("peer-copy.bin")))?;
-    let _ = std::fs::remove_file(work.join("peer-copy.bin"));
+    // The limits are the better of two runs each: a first large write on a
+    // fresh machine also pays for growing the page cache.
+    let sha = best_of_two(|| sha256_file(&large).map(|_| ()))?;
+    let write = best_of_two(|| {
+        let copy = work.join("peer-copy.bin");
+        let result = durable_copy(&large, &copy);
+        let _ = std::fs::remove_file(&copy);
+        result
+    })?;
     let archive = work.join("archive");
     init_archive(&archive)?;
     let (add_time, add_rss) = run_add(&archive, &large)?;
@@ -85,7 +93,11 @@ fn ingest(work: &Path, large_mib: u64, small_files: u64, log_entries: u64) -> Re
     println!("large file ({:.1} MB)", large_bytes as f64 / MB);
     println!("  sha256 of the same bytes (in process)    {sha_mbs:9.1} MB/s");
     println!("  durable write (write + fdatasync)        {write_mbs:9.1} MB/s");
-    println!("  evident add                              {add_mbs:9.1} MB/s   {:.2} x the lower limit   peak RSS {:.1} MB", add_mbs / limit, add_rss as f64 / MB);
+    println!(
+        "  evident add                              {add_mbs:9.1} MB/s   {:.2} x the lower limit   peak RSS {:.1} MB",
+        add_mbs / limit,
+        add_rss as f64 / MB
+    );
 
     // Many small files.
     let small_dir = work.join("data/small");
@@ -131,6 +143,11 @@ fn ingest(work: &Path, large_mib: u64, small_files: u64, log_entries: u64) -> Re
         report.entries_per_second()
     );
     Ok(())
+}
+
+fn best_of_two(mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
+    let first = time(&mut f)?;
+    Ok(first.min(time(&mut f)?))
 }
 
 fn time(f: impl FnOnce() -> Result<()>) -> Result<Duration> {

@@ -94,7 +94,8 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EVIDENT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_env("EVIDENT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -171,13 +172,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let archive = open(&cli)?;
             let receipt = archive.receipt(item)?;
             match output {
-                Some(path) => std::fs::write(path, &receipt).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => {
+                    std::fs::write(path, &receipt).with_context(|| format!("cannot write {}", path.display()))?
+                }
                 None => print!("{receipt}"),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckReceipt { receipt, file, key } => {
-            let text = std::fs::read_to_string(receipt).with_context(|| format!("cannot read the receipt {}", receipt.display()))?;
+            let text = std::fs::read_to_string(receipt)
+                .with_context(|| format!("cannot read the receipt {}", receipt.display()))?;
             let mut bytes = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
             match evident_archive::check_receipt(&text, &mut bytes, key) {
                 Ok(verdict) => {
@@ -202,7 +206,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { json, key } => {
             let archive = open(&cli)?;
             let pinned = match key {
-                Some(key) => Some(evident_tlog::NoteVerifier::parse(key.trim()).context("--key is not a verifier key")?),
+                Some(key) => {
+                    Some(evident_tlog::NoteVerifier::parse(key.trim()).context("--key is not a verifier key")?)
+                }
                 None => None,
             };
             let mut stdout = std::io::stdout();
@@ -222,9 +228,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 });
                 println!("{value}");
             } else if report.ok() {
-                println!("ok: {} items, {} objects, log size {}: all verified", report.items, report.objects, report.log_size);
+                println!(
+                    "ok: {} items, {} objects, log size {}: all verified",
+                    report.items, report.objects, report.log_size
+                );
             } else {
-                println!("FAILED: {} problems ({} items, {} objects, log size {})", report.problems.len(), report.items, report.objects, report.log_size);
+                println!(
+                    "FAILED: {} problems ({} items, {} objects, log size {})",
+                    report.problems.len(),
+                    report.items,
+                    report.objects,
+                    report.log_size
+                );
             }
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -243,8 +258,24 @@ fn default_origin(dir: &Path) -> String {
     format!("evident.local/{name}")
 }
 
+/// The login name: `USER`, `LOGNAME`, else the passwd entry of this uid.
 fn default_actor() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".to_owned())
+    if let Ok(name) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() }.to_string();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_owned())
+            })
+        })
+        .unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// Prints outcomes: JSON lines on stdout with --json, else a progress bar
@@ -298,11 +329,9 @@ impl AddObserver for AddPrinter {
         }
         let line = match outcome.status {
             AddStatus::Added => return,
-            AddStatus::Duplicate => format!(
-                "duplicate: {} is already item {}",
-                outcome.path,
-                outcome.item.as_deref().unwrap_or("?")
-            ),
+            AddStatus::Duplicate => {
+                format!("duplicate: {} is already item {}", outcome.path, outcome.item.as_deref().unwrap_or("?"))
+            }
             AddStatus::Rejected => format!("rejected: {}: {}", outcome.path, outcome.error.as_deref().unwrap_or("")),
         };
         match &self.bar {

@@ -67,7 +67,13 @@ pub const ITEM_ADD: &str = "item.add";
 
 impl LogEntry {
     /// The entry for a newly added item.
-    pub fn item_add(id: &ItemId, time: String, actor: String, inventory: &Sha256Hex, files: Vec<EntryFile>) -> LogEntry {
+    pub fn item_add(
+        id: &ItemId,
+        time: String,
+        actor: String,
+        inventory: &Sha256Hex,
+        files: Vec<EntryFile>,
+    ) -> LogEntry {
         LogEntry {
             v: ENTRY_FORMAT_VERSION,
             kind: ITEM_ADD.to_owned(),

@@ -10,5 +10,5 @@ mod entry;
 mod id;
 
 pub use digest::Sha256Hex;
-pub use entry::{EntryFile, LogEntry, LogEntryError, ENTRY_FORMAT_VERSION, ITEM_ADD, MAX_ENTRY_BYTES};
+pub use entry::{ENTRY_FORMAT_VERSION, EntryFile, ITEM_ADD, LogEntry, LogEntryError, MAX_ENTRY_BYTES};
 pub use id::{ItemId, ItemIdError};

@@ -11,10 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::ObjectsError;
 use crate::durable::{ensure_dir, prune_empty_dirs, unique_name};
 use crate::inventory::{
-    DEFAULT_CONTENT_DIRECTORY, DIGEST_ALGORITHM, INVENTORY_FILE, INVENTORY_TYPE, Inventory,
-    OBJECT_DECLARATION_CONTENT, OBJECT_DECLARATION_FILE, SIDECAR_FILE, User, Version,
-    check_created, check_uri, find_path_conflict, sha256_hex, sidecar_content, state_of_files,
-    validate_logical_path,
+    DEFAULT_CONTENT_DIRECTORY, DIGEST_ALGORITHM, INVENTORY_FILE, INVENTORY_TYPE, Inventory, OBJECT_DECLARATION_CONTENT,
+    OBJECT_DECLARATION_FILE, SIDECAR_FILE, User, Version, check_created, check_uri, find_path_conflict, sha256_hex,
+    sidecar_content, state_of_files, validate_logical_path,
 };
 
 /// Streaming copies read and hash this much at a time, so memory stays bounded.
@@ -36,10 +35,7 @@ pub struct VersionInfo {
 
 impl VersionInfo {
     /// The version block for `state`, or `Invalid` if `created` or the address is malformed.
-    pub(crate) fn to_version(
-        &self,
-        state: BTreeMap<String, Vec<String>>,
-    ) -> Result<Version, ObjectsError> {
+    pub(crate) fn to_version(&self, state: BTreeMap<String, Vec<String>>) -> Result<Version, ObjectsError> {
         check_created(&self.created).map_err(ObjectsError::Invalid)?;
         if let Some(address) = &self.user_address {
             check_uri(address).map_err(ObjectsError::Invalid)?;
@@ -48,10 +44,7 @@ impl VersionInfo {
             created: self.created.clone(),
             state,
             message: Some(self.message.clone()),
-            user: Some(User {
-                name: self.user_name.clone(),
-                address: self.user_address.clone(),
-            }),
+            user: Some(User { name: self.user_name.clone(), address: self.user_address.clone() }),
         })
     }
 }
@@ -108,22 +101,16 @@ impl ObjectDraft {
     /// directory).
     pub fn new(staging_dir: &Path, id: &str) -> Result<ObjectDraft, ObjectsError> {
         if id.is_empty() {
-            return Err(ObjectsError::Invalid(
-                "object id must not be empty".to_owned(),
-            ));
+            return Err(ObjectsError::Invalid("object id must not be empty".to_owned()));
         }
-        ensure_dir(staging_dir)
-            .map_err(|e| ObjectsError::io("create staging directory", staging_dir, e))?;
+        ensure_dir(staging_dir).map_err(|e| ObjectsError::io("create staging directory", staging_dir, e))?;
         loop {
             let path = staging_dir.join(unique_name("draft"));
             match fs::create_dir(&path) {
                 Ok(()) => {
                     return Ok(ObjectDraft {
                         id: id.to_owned(),
-                        staging: StagingDir {
-                            path,
-                            remove_on_drop: true,
-                        },
+                        staging: StagingDir { path, remove_on_drop: true },
                         files: BTreeMap::new(),
                         stored: BTreeMap::new(),
                     });
@@ -148,12 +135,7 @@ impl ObjectDraft {
     /// with `Source` if the reader fails, with `Invalid` for a logical path that OCFL does
     /// not allow or that this draft already has (as a file, or as a directory of another
     /// file). On failure nothing of the file is left in the draft.
-    pub fn add_file(
-        &mut self,
-        logical_path: &str,
-        reader: impl Read,
-        limit: u64,
-    ) -> Result<FileDigest, ObjectsError> {
+    pub fn add_file(&mut self, logical_path: &str, reader: impl Read, limit: u64) -> Result<FileDigest, ObjectsError> {
         validate_logical_path(logical_path).map_err(ObjectsError::Invalid)?;
         if self.files.contains_key(logical_path) {
             return Err(ObjectsError::Invalid(format!(
@@ -178,23 +160,17 @@ impl ObjectDraft {
         };
         if self.stored.contains_key(&digest.sha256) {
             // Identical content is stored once per object.
-            fs::remove_file(&target)
-                .map_err(|e| ObjectsError::io("remove duplicate content file", &target, e))?;
+            fs::remove_file(&target).map_err(|e| ObjectsError::io("remove duplicate content file", &target, e))?;
             self.prune_parents_of(&target);
         } else {
-            self.stored
-                .insert(digest.sha256.clone(), logical_path.to_owned());
+            self.stored.insert(digest.sha256.clone(), logical_path.to_owned());
         }
         self.files.insert(logical_path.to_owned(), digest.clone());
         Ok(digest)
     }
 
     /// [`add_file`](Self::add_file) for bytes already in memory.
-    pub fn add_bytes(
-        &mut self,
-        logical_path: &str,
-        bytes: &[u8],
-    ) -> Result<FileDigest, ObjectsError> {
+    pub fn add_bytes(&mut self, logical_path: &str, bytes: &[u8]) -> Result<FileDigest, ObjectsError> {
         self.add_file(logical_path, bytes, bytes.len() as u64)
     }
 
@@ -202,25 +178,13 @@ impl ObjectDraft {
     /// object root and in `v1/`, and the `0=ocfl_object_1.1` declaration. Nothing is
     /// fsynced; see the crate's durability contract.
     pub fn finish(self, info: VersionInfo) -> Result<StagedObject, ObjectsError> {
-        let state = state_of_files(
-            &self
-                .files
-                .iter()
-                .map(|(path, digest)| (path.clone(), digest.sha256.clone()))
-                .collect(),
-        );
+        let state =
+            state_of_files(&self.files.iter().map(|(path, digest)| (path.clone(), digest.sha256.clone())).collect());
         let version = info.to_version(state)?;
         let manifest = self
             .stored
             .iter()
-            .map(|(digest, path)| {
-                (
-                    digest.clone(),
-                    vec![format!(
-                        "{DRAFT_VERSION}/{DEFAULT_CONTENT_DIRECTORY}/{path}"
-                    )],
-                )
-            })
+            .map(|(digest, path)| (digest.clone(), vec![format!("{DRAFT_VERSION}/{DEFAULT_CONTENT_DIRECTORY}/{path}")]))
             .collect();
         let inventory = Inventory {
             id: self.id.clone(),
@@ -233,16 +197,21 @@ impl ObjectDraft {
             fixity: None,
         };
         let root = self.staging.path();
-        let inventory_digest = write_inventory_files(&root.join(DRAFT_VERSION), &inventory)?;
-        write_inventory_files(root, &inventory)?;
+        // The root inventory and v1's are the same bytes: v1's are hard links,
+        // which costs one metadata operation each instead of a file creation.
+        // Later versions replace the root files by rename, which leaves v1's
+        // links with the bytes they had.
+        let inventory_digest = write_inventory_files(root, &inventory)?;
+        let version_dir = root.join(DRAFT_VERSION);
+        ensure_dir(&version_dir).map_err(|e| ObjectsError::io("create directory", &version_dir, e))?;
+        for name in [INVENTORY_FILE, SIDECAR_FILE] {
+            let link = version_dir.join(name);
+            fs::hard_link(root.join(name), &link).map_err(|e| ObjectsError::io("link version inventory", &link, e))?;
+        }
         let declaration = root.join(OBJECT_DECLARATION_FILE);
         fs::write(&declaration, OBJECT_DECLARATION_CONTENT)
             .map_err(|e| ObjectsError::io("write object declaration", &declaration, e))?;
-        Ok(StagedObject {
-            id: self.id,
-            inventory_digest,
-            staging: self.staging,
-        })
+        Ok(StagedObject { id: self.id, inventory_digest, staging: self.staging })
     }
 
     /// Discards the draft and its staging directory.
@@ -252,19 +221,11 @@ impl ObjectDraft {
 
     /// The parts that [`StorageRoot::add_version`](crate::StorageRoot::add_version) needs.
     pub(crate) fn into_parts(self) -> DraftParts {
-        DraftParts {
-            id: self.id,
-            staging: self.staging,
-            files: self.files,
-            stored: self.stored,
-        }
+        DraftParts { id: self.id, staging: self.staging, files: self.files, stored: self.stored }
     }
 
     fn content_root(&self) -> PathBuf {
-        self.staging
-            .path()
-            .join(DRAFT_VERSION)
-            .join(DEFAULT_CONTENT_DIRECTORY)
+        self.staging.path().join(DRAFT_VERSION).join(DEFAULT_CONTENT_DIRECTORY)
     }
 
     fn prune_parents_of(&self, file: &Path) {
@@ -317,16 +278,12 @@ impl StagedObject {
 
 /// Writes `inventory.json` and its sidecar into `dir` (created if missing) and returns
 /// the inventory digest. Not fsynced.
-pub(crate) fn write_inventory_files(
-    dir: &Path,
-    inventory: &Inventory,
-) -> Result<String, ObjectsError> {
+pub(crate) fn write_inventory_files(dir: &Path, inventory: &Inventory) -> Result<String, ObjectsError> {
     ensure_dir(dir).map_err(|e| ObjectsError::io("create directory", dir, e))?;
     let bytes = inventory.to_json_bytes();
     let digest = sha256_hex(&bytes);
     let inventory_path = dir.join(INVENTORY_FILE);
-    fs::write(&inventory_path, &bytes)
-        .map_err(|e| ObjectsError::io("write inventory", &inventory_path, e))?;
+    fs::write(&inventory_path, &bytes).map_err(|e| ObjectsError::io("write inventory", &inventory_path, e))?;
     let sidecar_path = dir.join(SIDECAR_FILE);
     fs::write(&sidecar_path, sidecar_content(&digest))
         .map_err(|e| ObjectsError::io("write inventory sidecar", &sidecar_path, e))?;
@@ -374,10 +331,10 @@ fn write_content_file(
         let mut size = first_len as u64;
         let mut pending = Some(first);
         let outcome = loop {
-            if let Some(chunk) = pending.take() {
-                if to_hasher.send(chunk).is_err() {
-                    break Err(ObjectsError::Source("the hashing thread stopped".to_owned()));
-                }
+            if let Some(chunk) = pending.take()
+                && to_hasher.send(chunk).is_err()
+            {
+                break Err(ObjectsError::Source("the hashing thread stopped".to_owned()));
             }
             let mut buffer = returned.try_recv().unwrap_or_default();
             buffer.resize(CHUNK_SIZE, 0);
@@ -429,4 +386,3 @@ fn check_limit(size: u64, limit: u64, logical_path: &str) -> Result<(), ObjectsE
     }
     Ok(())
 }
-

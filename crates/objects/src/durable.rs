@@ -15,8 +15,7 @@ use crate::ObjectsError;
 /// that file system durable. An error is fatal for the operation that needed durability.
 pub fn sync_filesystem(path: &Path) -> Result<(), ObjectsError> {
     let file = File::open(path).map_err(|e| ObjectsError::io("open for syncfs", path, e))?;
-    rustix::fs::syncfs(&file)
-        .map_err(|errno| ObjectsError::io("syncfs", path, std::io::Error::from(errno)))
+    rustix::fs::syncfs(&file).map_err(|errno| ObjectsError::io("syncfs", path, std::io::Error::from(errno)))
 }
 
 /// Durable small-file write: a temp file in the same directory, write, fsync, rename over
@@ -40,10 +39,8 @@ pub(crate) fn write_temp_file(path: &Path, bytes: &[u8]) -> Result<PathBuf, Obje
             .create_new(true)
             .open(&temp)
             .map_err(|e| ObjectsError::io("create temp file", &temp, e))?;
-        file.write_all(bytes)
-            .map_err(|e| ObjectsError::io("write temp file", &temp, e))?;
-        file.sync_all()
-            .map_err(|e| ObjectsError::io("fsync", &temp, e))
+        file.write_all(bytes).map_err(|e| ObjectsError::io("write temp file", &temp, e))?;
+        file.sync_all().map_err(|e| ObjectsError::io("fsync", &temp, e))
     })();
     match result {
         Ok(()) => Ok(temp),
@@ -56,19 +53,28 @@ pub(crate) fn write_temp_file(path: &Path, bytes: &[u8]) -> Result<PathBuf, Obje
 
 /// fsync a directory so that entries created, renamed or removed in it are durable.
 pub(crate) fn fsync_dir(dir: &Path) -> Result<(), ObjectsError> {
-    let handle =
-        File::open(dir).map_err(|e| ObjectsError::io("open directory for fsync", dir, e))?;
-    handle
-        .sync_all()
-        .map_err(|e| ObjectsError::io("fsync directory", dir, e))
+    let handle = File::open(dir).map_err(|e| ObjectsError::io("open directory for fsync", dir, e))?;
+    handle.sync_all().map_err(|e| ObjectsError::io("fsync directory", dir, e))
 }
 
 /// The directory that holds `path` (`.` for a bare file name).
 /// `create_dir_all`, but first a cheap `stat`: on file systems where a
 /// failing `mkdir` costs as much as a file creation, most directories
 /// already exist and asking is far cheaper than trying.
+/// Missing directories are made top-down, so no `mkdir` fails on the way.
 pub(crate) fn ensure_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() { Ok(()) } else { fs::create_dir_all(dir) }
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let missing: Vec<&Path> = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.is_dir()).collect();
+    for ancestor in missing.into_iter().rev() {
+        match fs::create_dir(ancestor) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && ancestor.is_dir() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parent_dir(path: &Path) -> &Path {
@@ -83,18 +89,13 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
 pub(crate) fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{prefix}-{}-{count}-{nanos:09}", std::process::id())
 }
 
 fn temp_path_beside(path: &Path) -> PathBuf {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     parent_dir(path).join(format!(".{}", unique_name(&format!("{file_name}.tmp"))))
 }
 
@@ -114,11 +115,7 @@ pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> Result<bool, ObjectsE
             fs::rename(from, to).map_err(|e| ObjectsError::io("rename", from, e))?;
             Ok(true)
         }
-        Err(errno) => Err(ObjectsError::io(
-            "rename",
-            from,
-            std::io::Error::from(errno),
-        )),
+        Err(errno) => Err(ObjectsError::io("rename", from, std::io::Error::from(errno))),
     }
 }
 
@@ -146,10 +143,7 @@ mod tests {
         write_file_durably(&path, b"first").unwrap();
         write_file_durably(&path, b"second").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"second");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("note.txt")]);
     }
 
@@ -160,10 +154,7 @@ mod tests {
         let b = dir.path().join("b");
         fs::create_dir(&a).unwrap();
         fs::create_dir(&b).unwrap();
-        assert!(
-            !rename_no_replace(&a, &b).unwrap(),
-            "an empty target directory must not be replaced"
-        );
+        assert!(!rename_no_replace(&a, &b).unwrap(), "an empty target directory must not be replaced");
         assert!(a.exists());
         fs::remove_dir(&b).unwrap();
         assert!(rename_no_replace(&a, &b).unwrap());

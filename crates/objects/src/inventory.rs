@@ -27,11 +27,7 @@ pub struct Inventory {
     /// Name of the newest version, e.g. `v3`.
     pub head: String,
     /// Absent means `content`.
-    #[serde(
-        rename = "contentDirectory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "contentDirectory", default, skip_serializing_if = "Option::is_none")]
     pub content_directory: Option<String>,
     /// Digest to the content paths (relative to the object root) holding that content.
     pub manifest: BTreeMap<String, Vec<String>>,
@@ -69,9 +65,7 @@ pub struct User {
 impl Inventory {
     /// The directory name under each version directory that holds content.
     pub fn content_directory(&self) -> &str {
-        self.content_directory
-            .as_deref()
-            .unwrap_or(DEFAULT_CONTENT_DIRECTORY)
+        self.content_directory.as_deref().unwrap_or(DEFAULT_CONTENT_DIRECTORY)
     }
 
     /// The head version block, if the inventory has one under its `head` name.
@@ -83,18 +77,13 @@ impl Inventory {
     /// version, or `None` if the head version has no such file.
     pub fn content_path_of(&self, logical_path: &str) -> Option<&str> {
         let state = &self.head_version()?.state;
-        let digest = state
-            .iter()
-            .find(|(_, paths)| paths.iter().any(|p| p == logical_path))?
-            .0;
+        let digest = state.iter().find(|(_, paths)| paths.iter().any(|p| p == logical_path))?.0;
         self.manifest.get(digest)?.first().map(String::as_str)
     }
 
     /// Logical path to digest for the head version.
     pub fn head_files(&self) -> BTreeMap<String, String> {
-        self.head_version()
-            .map(|version| files_of_state(&version.state))
-            .unwrap_or_default()
+        self.head_version().map(|version| files_of_state(&version.state)).unwrap_or_default()
     }
 
     /// The inventory as written to disk: pretty JSON and a final newline.
@@ -142,15 +131,10 @@ pub(crate) fn parse_sidecar(content: &[u8]) -> Result<String, String> {
     let text = std::str::from_utf8(content).map_err(|_| "sidecar is not UTF-8".to_owned())?;
     let mut fields = text.split_whitespace();
     match (fields.next(), fields.next(), fields.next()) {
-        (Some(digest), Some(INVENTORY_FILE), None)
-            if is_sha256_hex(&digest.to_ascii_lowercase()) =>
-        {
+        (Some(digest), Some(INVENTORY_FILE), None) if is_sha256_hex(&digest.to_ascii_lowercase()) => {
             Ok(digest.to_ascii_lowercase())
         }
-        _ => Err(format!(
-            "sidecar must hold '<sha256 hex> {INVENTORY_FILE}', found {:?}",
-            truncate(text, 100)
-        )),
+        _ => Err(format!("sidecar must hold '<sha256 hex> {INVENTORY_FILE}', found {:?}", truncate(text, 100))),
     }
 }
 
@@ -163,10 +147,7 @@ fn truncate(text: &str, max: usize) -> &str {
 
 /// 64 lowercase hex characters.
 pub(crate) fn is_sha256_hex(text: &str) -> bool {
-    text.len() == 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks a logical path as OCFL requires: relative, `/`-separated, no empty, `.` or `..`
@@ -177,9 +158,7 @@ pub fn validate_logical_path(path: &str) -> Result<(), String> {
         return Err("logical path is empty".to_owned());
     }
     if path.starts_with('/') || path.ends_with('/') {
-        return Err(format!(
-            "logical path {path:?} must not begin or end with '/'"
-        ));
+        return Err(format!("logical path {path:?} must not begin or end with '/'"));
     }
     if path.contains('\0') {
         return Err(format!("logical path {path:?} contains a NUL character"));
@@ -189,9 +168,7 @@ pub fn validate_logical_path(path: &str) -> Result<(), String> {
             "" => return Err(format!("logical path {path:?} has an empty segment")),
             "." | ".." => return Err(format!("logical path {path:?} has a {segment:?} segment")),
             _ if segment.len() > 255 => {
-                return Err(format!(
-                    "logical path {path:?} has a segment longer than 255 bytes"
-                ));
+                return Err(format!("logical path {path:?} has a segment longer than 255 bytes"));
             }
             _ => {}
         }
@@ -201,9 +178,7 @@ pub fn validate_logical_path(path: &str) -> Result<(), String> {
 
 /// Finds a path that is also used as a directory by another path in the same set
 /// (`a` and `a/b`), which OCFL forbids. Returns `(file, longer path)`.
-pub(crate) fn find_path_conflict<'a>(
-    paths: impl IntoIterator<Item = &'a str>,
-) -> Option<(String, String)> {
+pub(crate) fn find_path_conflict<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<(String, String)> {
     let set: BTreeSet<&str> = paths.into_iter().collect();
     for path in &set {
         let mut end = path.len();
@@ -219,32 +194,23 @@ pub(crate) fn find_path_conflict<'a>(
 
 /// Checks an RFC 3339 date-time with seconds and a time zone, e.g. `2026-11-30T03:45:00Z`.
 pub(crate) fn check_created(created: &str) -> Result<(), String> {
-    let bad =
-        || format!("created {created:?} is not an RFC 3339 date-time such as 2026-11-30T03:45:00Z");
+    let bad = || format!("created {created:?} is not an RFC 3339 date-time such as 2026-11-30T03:45:00Z");
     let bytes = created.as_bytes();
     if bytes.len() < 20 || !created.is_ascii() {
         return Err(bad());
     }
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
         let text = &created[range];
-        text.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| text.parse().ok())
-            .flatten()
+        text.bytes().all(|b| b.is_ascii_digit()).then(|| text.parse().ok()).flatten()
     };
     let separators_ok = bytes[4] == b'-'
         && bytes[7] == b'-'
         && matches!(bytes[10], b'T' | b't')
         && bytes[13] == b':'
         && bytes[16] == b':';
-    let (Some(_year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
-        number(0..4),
-        number(5..7),
-        number(8..10),
-        number(11..13),
-        number(14..16),
-        number(17..19),
-    ) else {
+    let (Some(_year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (number(0..4), number(5..7), number(8..10), number(11..13), number(14..16), number(17..19))
+    else {
         return Err(bad());
     };
     if !separators_ok
@@ -279,9 +245,7 @@ pub(crate) fn check_created(created: &str) -> Result<(), String> {
 /// Checks that `address` starts with a URI scheme (RFC 3986: a letter, then letters,
 /// digits, `+`, `-` or `.`, then `:`) and has something after it.
 pub(crate) fn check_uri(address: &str) -> Result<(), String> {
-    let bad = || {
-        format!("user address {address:?} is not a URI such as mailto:name@example.org or urn:...")
-    };
+    let bad = || format!("user address {address:?} is not a URI such as mailto:name@example.org or urn:...");
     let (scheme, rest) = address.split_once(':').ok_or_else(bad)?;
     let mut chars = scheme.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
@@ -331,16 +295,10 @@ pub(crate) fn structure_problems(
     if let Some(expected) = expected_id
         && inventory.id != expected
     {
-        problems.push(format!(
-            "id is {:?} but the object's path is for id {expected:?}",
-            inventory.id
-        ));
+        problems.push(format!("id is {:?} but the object's path is for id {expected:?}", inventory.id));
     }
     if inventory.inventory_type != INVENTORY_TYPE {
-        problems.push(format!(
-            "type is {:?}, expected {INVENTORY_TYPE:?}",
-            inventory.inventory_type
-        ));
+        problems.push(format!("type is {:?}, expected {INVENTORY_TYPE:?}", inventory.inventory_type));
     }
     if inventory.digest_algorithm != DIGEST_ALGORITHM {
         problems.push(format!(
@@ -349,13 +307,8 @@ pub(crate) fn structure_problems(
         ));
     }
     let content_directory = inventory.content_directory();
-    if content_directory.is_empty()
-        || content_directory.contains('/')
-        || matches!(content_directory, "." | "..")
-    {
-        problems.push(format!(
-            "contentDirectory {content_directory:?} must be a single directory name"
-        ));
+    if content_directory.is_empty() || content_directory.contains('/') || matches!(content_directory, "." | "..") {
+        problems.push(format!("contentDirectory {content_directory:?} must be a single directory name"));
     }
 
     // Versions: v1..vN without gaps, named consistently, head is the last.
@@ -375,49 +328,30 @@ pub(crate) fn structure_problems(
     if numbers.keys().copied().ne(1..=count) {
         problems.push(format!(
             "versions {} are not the sequence v1..v{count}",
-            inventory
-                .versions
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            inventory.versions.keys().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
     if let Some((_, last)) = numbers.iter().next_back() {
         if inventory.head != *last {
-            problems.push(format!(
-                "head is {:?} but the last version is {last:?}",
-                inventory.head
-            ));
+            problems.push(format!("head is {:?} but the last version is {last:?}", inventory.head));
         }
         let first = numbers.values().next().map(String::as_str).unwrap_or("v1");
         let padded = first != "v1";
-        if numbers.values().any(|name| {
-            if padded {
-                name.len() != first.len()
-            } else {
-                name.starts_with("v0")
-            }
-        }) {
+        if numbers.values().any(|name| if padded { name.len() != first.len() } else { name.starts_with("v0") }) {
             problems.push("version names mix zero-padded and unpadded forms".to_owned());
         }
     }
     if let Some(expected) = expected_head
         && inventory.head != expected
     {
-        problems.push(format!(
-            "head is {:?} but this is the inventory of {expected}",
-            inventory.head
-        ));
+        problems.push(format!("head is {:?} but this is the inventory of {expected}", inventory.head));
     }
 
     // Manifest: digest form and content paths.
     let mut content_paths = BTreeSet::new();
     for (digest, paths) in &inventory.manifest {
         if !is_sha256_hex(digest) {
-            problems.push(format!(
-                "manifest digest {digest:?} is not 64 lowercase hex characters"
-            ));
+            problems.push(format!("manifest digest {digest:?} is not 64 lowercase hex characters"));
         }
         if paths.is_empty() {
             problems.push(format!("manifest entry {digest} lists no content path"));
@@ -427,16 +361,12 @@ pub(crate) fn structure_problems(
                 problems.push(problem);
             }
             if !content_paths.insert(path.as_str()) {
-                problems.push(format!(
-                    "content path {path:?} appears more than once in the manifest"
-                ));
+                problems.push(format!("content path {path:?} appears more than once in the manifest"));
             }
         }
     }
     if let Some((file, longer)) = find_path_conflict(content_paths.iter().copied()) {
-        problems.push(format!(
-            "content path {file:?} is also a directory of {longer:?}"
-        ));
+        problems.push(format!("content path {file:?} is also a directory of {longer:?}"));
     }
 
     // States: logical paths, and digests that the manifest knows.
@@ -445,10 +375,7 @@ pub(crate) fn structure_problems(
         if let Err(problem) = check_created(&version.created) {
             problems.push(format!("{name}: {problem}"));
         }
-        if let Some(address) = version
-            .user
-            .as_ref()
-            .and_then(|user| user.address.as_deref())
+        if let Some(address) = version.user.as_ref().and_then(|user| user.address.as_deref())
             && let Err(problem) = check_uri(address)
         {
             problems.push(format!("{name}: {problem}"));
@@ -457,34 +384,24 @@ pub(crate) fn structure_problems(
         for (digest, paths) in &version.state {
             used_digests.insert(digest.as_str());
             if !is_sha256_hex(digest) {
-                problems.push(format!(
-                    "{name}: state digest {digest:?} is not 64 lowercase hex characters"
-                ));
+                problems.push(format!("{name}: state digest {digest:?} is not 64 lowercase hex characters"));
             } else if !inventory.manifest.contains_key(digest) {
-                problems.push(format!(
-                    "{name}: state digest {digest} is not in the manifest"
-                ));
+                problems.push(format!("{name}: state digest {digest} is not in the manifest"));
             }
             if paths.is_empty() {
-                problems.push(format!(
-                    "{name}: state entry {digest} lists no logical path"
-                ));
+                problems.push(format!("{name}: state entry {digest} lists no logical path"));
             }
             for path in paths {
                 if let Err(problem) = validate_logical_path(path) {
                     problems.push(format!("{name}: {problem}"));
                 }
                 if !logical_paths.insert(path.as_str()) {
-                    problems.push(format!(
-                        "{name}: logical path {path:?} appears more than once"
-                    ));
+                    problems.push(format!("{name}: logical path {path:?} appears more than once"));
                 }
             }
         }
         if let Some((file, longer)) = find_path_conflict(logical_paths.iter().copied()) {
-            problems.push(format!(
-                "{name}: logical path {file:?} is also a directory of {longer:?}"
-            ));
+            problems.push(format!("{name}: logical path {file:?} is also a directory of {longer:?}"));
         }
     }
     for digest in inventory.manifest.keys() {
@@ -496,9 +413,7 @@ pub(crate) fn structure_problems(
         for (algorithm, entries) in fixity {
             for path in entries.values().flatten() {
                 if !content_paths.contains(path.as_str()) {
-                    problems.push(format!(
-                        "fixity ({algorithm}) lists {path:?}, which is not in the manifest"
-                    ));
+                    problems.push(format!("fixity ({algorithm}) lists {path:?}, which is not in the manifest"));
                 }
             }
         }
@@ -508,28 +423,18 @@ pub(crate) fn structure_problems(
 
 /// A content path must be `<version>/<content directory>/<logical path>` for a version
 /// of this object; this also keeps every path inside the object root.
-fn check_content_path(
-    path: &str,
-    content_directory: &str,
-    versions: &BTreeMap<String, Version>,
-) -> Result<(), String> {
+fn check_content_path(path: &str, content_directory: &str, versions: &BTreeMap<String, Version>) -> Result<(), String> {
     let bad = |why: &str| format!("content path {path:?} {why}");
-    validate_logical_path(path)
-        .map_err(|_| bad("is not a relative path without empty, '.' or '..' segments"))?;
+    validate_logical_path(path).map_err(|_| bad("is not a relative path without empty, '.' or '..' segments"))?;
     let mut parts = path.splitn(3, '/');
-    let (Some(version), Some(directory), Some(_rest)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(version), Some(directory), Some(_rest)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("is not <version>/<content directory>/<file>"));
     };
     if !versions.contains_key(version) {
-        return Err(bad(
-            "is in a version directory that the inventory does not list",
-        ));
+        return Err(bad("is in a version directory that the inventory does not list"));
     }
     if directory != content_directory {
-        return Err(bad(&format!(
-            "is not under the content directory {content_directory:?}"
-        )));
+        return Err(bad(&format!("is not under the content directory {content_directory:?}")));
     }
     Ok(())
 }
@@ -556,10 +461,7 @@ mod tests {
                     created: "2026-11-30T03:45:00Z".to_owned(),
                     state: BTreeMap::from([(DIGEST_A.to_owned(), vec!["a.txt".to_owned()])]),
                     message: Some("first".to_owned()),
-                    user: Some(User {
-                        name: "Clerk".to_owned(),
-                        address: Some("mailto:clerk@example.org".to_owned()),
-                    }),
+                    user: Some(User { name: "Clerk".to_owned(), address: Some("mailto:clerk@example.org".to_owned()) }),
                 },
             )]),
             fixity: None,
@@ -588,26 +490,16 @@ mod tests {
 
     #[test]
     fn structure_problems_are_found() {
-        check(
-            |inv| inv.id = "urn:other".to_owned(),
-            "object's path is for id",
-        );
-        check(
-            |inv| inv.inventory_type = "https://ocfl.io/1.0/spec/#inventory".to_owned(),
-            "type is",
-        );
+        check(|inv| inv.id = "urn:other".to_owned(), "object's path is for id");
+        check(|inv| inv.inventory_type = "https://ocfl.io/1.0/spec/#inventory".to_owned(), "type is");
         check(|inv| inv.head = "v2".to_owned(), "head is \"v2\"");
-        check(
-            |inv| inv.content_directory = Some("a/b".to_owned()),
-            "contentDirectory",
-        );
+        check(|inv| inv.content_directory = Some("a/b".to_owned()), "contentDirectory");
         check(
             |inv| {
                 let version = inv.versions.remove("v1").unwrap();
                 inv.versions.insert("v2".to_owned(), version);
                 inv.head = "v2".to_owned();
-                inv.manifest
-                    .insert(DIGEST_A.to_owned(), vec!["v2/content/a.txt".to_owned()]);
+                inv.manifest.insert(DIGEST_A.to_owned(), vec!["v2/content/a.txt".to_owned()]);
             },
             "not the sequence",
         );
@@ -622,60 +514,39 @@ mod tests {
         );
         check(
             |inv| {
-                inv.manifest
-                    .insert(DIGEST_A.to_owned(), vec!["v1/content/../../x".to_owned()]);
+                inv.manifest.insert(DIGEST_A.to_owned(), vec!["v1/content/../../x".to_owned()]);
             },
             "content path",
         );
         check(
             |inv| {
-                inv.manifest
-                    .insert(DIGEST_A.to_owned(), vec!["v9/content/a.txt".to_owned()]);
+                inv.manifest.insert(DIGEST_A.to_owned(), vec!["v9/content/a.txt".to_owned()]);
             },
             "does not list",
         );
         check(
             |inv| {
-                inv.manifest
-                    .insert(DIGEST_B.to_owned(), vec!["v1/content/b.txt".to_owned()]);
+                inv.manifest.insert(DIGEST_B.to_owned(), vec!["v1/content/b.txt".to_owned()]);
             },
             "in no version's state",
         );
         check(
             |inv| {
-                inv.versions
-                    .get_mut("v1")
-                    .unwrap()
-                    .state
-                    .insert(DIGEST_B.to_owned(), vec!["b.txt".to_owned()]);
+                inv.versions.get_mut("v1").unwrap().state.insert(DIGEST_B.to_owned(), vec!["b.txt".to_owned()]);
             },
             "not in the manifest",
         );
         check(
             |inv| {
-                inv.versions
-                    .get_mut("v1")
-                    .unwrap()
-                    .state
-                    .get_mut(DIGEST_A)
-                    .unwrap()
-                    .push("a.txt/inner".to_owned());
+                inv.versions.get_mut("v1").unwrap().state.get_mut(DIGEST_A).unwrap().push("a.txt/inner".to_owned());
             },
             "also a directory",
         );
-        check(
-            |inv| inv.versions.get_mut("v1").unwrap().created = "yesterday".to_owned(),
-            "RFC 3339",
-        );
+        check(|inv| inv.versions.get_mut("v1").unwrap().created = "yesterday".to_owned(), "RFC 3339");
         check(
             |inv| {
-                inv.versions
-                    .get_mut("v1")
-                    .unwrap()
-                    .user
-                    .as_mut()
-                    .unwrap()
-                    .address = Some("clerk@example.org".to_owned())
+                inv.versions.get_mut("v1").unwrap().user.as_mut().unwrap().address =
+                    Some("clerk@example.org".to_owned())
             },
             "not a URI",
         );
@@ -685,49 +556,30 @@ mod tests {
     fn zero_padded_version_names_are_accepted_when_consistent() {
         let mut inventory = one_version_inventory();
         let v1 = inventory.versions.remove("v1").unwrap();
-        inventory
-            .manifest
-            .insert(DIGEST_A.to_owned(), vec!["v01/content/a.txt".to_owned()]);
+        inventory.manifest.insert(DIGEST_A.to_owned(), vec!["v01/content/a.txt".to_owned()]);
         for number in 1..=10 {
-            inventory
-                .versions
-                .insert(format!("v{number:02}"), v1.clone());
+            inventory.versions.insert(format!("v{number:02}"), v1.clone());
         }
         inventory.head = "v10".to_owned();
-        assert_eq!(
-            structure_problems(&inventory, None, None),
-            Vec::<String>::new()
-        );
+        assert_eq!(structure_problems(&inventory, None, None), Vec::<String>::new());
         let v10 = inventory.versions.remove("v10").unwrap();
         inventory.versions.insert("v010".to_owned(), v10);
         inventory.head = "v010".to_owned();
         let problems = structure_problems(&inventory, None, None);
-        assert!(
-            problems.iter().any(|p| p.contains("mix zero-padded")),
-            "{problems:#?}"
-        );
+        assert!(problems.iter().any(|p| p.contains("mix zero-padded")), "{problems:#?}");
     }
 
     #[test]
     fn inventory_serializes_fields_in_spec_order_and_round_trips() {
         let inventory = one_version_inventory();
         let text = String::from_utf8(inventory.to_json_bytes()).unwrap();
-        let positions: Vec<usize> = [
-            "\"id\"",
-            "\"type\"",
-            "\"digestAlgorithm\"",
-            "\"head\"",
-            "\"manifest\"",
-            "\"versions\"",
-        ]
-        .iter()
-        .map(|key| text.find(key).unwrap())
-        .collect();
+        let positions: Vec<usize> =
+            ["\"id\"", "\"type\"", "\"digestAlgorithm\"", "\"head\"", "\"manifest\"", "\"versions\""]
+                .iter()
+                .map(|key| text.find(key).unwrap())
+                .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
-        assert!(
-            !text.contains("contentDirectory") && !text.contains("fixity"),
-            "{text}"
-        );
+        assert!(!text.contains("contentDirectory") && !text.contains("fixity"), "{text}");
         let parsed: Inventory = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed, inventory);
     }
@@ -741,15 +593,8 @@ mod tests {
 
     #[test]
     fn sidecar_round_trips_and_rejects_other_content() {
-        assert_eq!(
-            parse_sidecar(sidecar_content(DIGEST_A).as_bytes()).unwrap(),
-            DIGEST_A
-        );
-        assert_eq!(
-            parse_sidecar(format!("{}\tinventory.json", DIGEST_A.to_uppercase()).as_bytes())
-                .unwrap(),
-            DIGEST_A
-        );
+        assert_eq!(parse_sidecar(sidecar_content(DIGEST_A).as_bytes()).unwrap(), DIGEST_A);
+        assert_eq!(parse_sidecar(format!("{}\tinventory.json", DIGEST_A.to_uppercase()).as_bytes()).unwrap(), DIGEST_A);
         assert!(parse_sidecar(format!("{DIGEST_A} inventory.jsonx").as_bytes()).is_err());
         assert!(parse_sidecar(DIGEST_A.as_bytes()).is_err());
         assert!(parse_sidecar(b"abc inventory.json").is_err());
@@ -758,56 +603,26 @@ mod tests {
 
     #[test]
     fn logical_paths_follow_ocfl_rules() {
-        for good in [
-            "a",
-            "a/b.txt",
-            "Ünïcødé/файл.txt",
-            "a b/c",
-            "..a/b..",
-            ".hidden",
-        ] {
+        for good in ["a", "a/b.txt", "Ünïcødé/файл.txt", "a b/c", "..a/b..", ".hidden"] {
             assert_eq!(validate_logical_path(good), Ok(()), "{good}");
         }
-        for bad in [
-            "",
-            "/a",
-            "a/",
-            "a//b",
-            "./a",
-            "a/./b",
-            "a/..",
-            "..",
-            "a\0b",
-            &"x".repeat(256),
-        ] {
-            assert!(
-                validate_logical_path(bad).is_err(),
-                "{bad:?} must be rejected"
-            );
+        for bad in ["", "/a", "a/", "a//b", "./a", "a/./b", "a/..", "..", "a\0b", &"x".repeat(256)] {
+            assert!(validate_logical_path(bad).is_err(), "{bad:?} must be rejected");
         }
     }
 
     #[test]
     fn path_conflicts_are_found() {
-        assert_eq!(
-            find_path_conflict(["a/b", "a"]),
-            Some(("a".to_owned(), "a/b".to_owned()))
-        );
-        assert_eq!(
-            find_path_conflict(["x", "a/b/c", "a/b"]),
-            Some(("a/b".to_owned(), "a/b/c".to_owned()))
-        );
+        assert_eq!(find_path_conflict(["a/b", "a"]), Some(("a".to_owned(), "a/b".to_owned())));
+        assert_eq!(find_path_conflict(["x", "a/b/c", "a/b"]), Some(("a/b".to_owned(), "a/b/c".to_owned())));
         assert_eq!(find_path_conflict(["a", "ab/c", "a.txt"]), None);
     }
 
     #[test]
     fn created_timestamps() {
-        for good in [
-            "2026-11-30T03:45:00Z",
-            "2026-11-30T03:45:00.123456Z",
-            "2026-11-30T03:45:00+01:00",
-            "2026-02-01t00:00:60z",
-        ] {
+        for good in
+            ["2026-11-30T03:45:00Z", "2026-11-30T03:45:00.123456Z", "2026-11-30T03:45:00+01:00", "2026-02-01t00:00:60z"]
+        {
             assert_eq!(check_created(good), Ok(()), "{good}");
         }
         for bad in [
@@ -826,11 +641,7 @@ mod tests {
 
     #[test]
     fn uris() {
-        for good in [
-            "mailto:a@example.org",
-            "urn:uuid:1234",
-            "https://example.org/x",
-        ] {
+        for good in ["mailto:a@example.org", "urn:uuid:1234", "https://example.org/x"] {
             assert_eq!(check_uri(good), Ok(()), "{good}");
         }
         for bad in ["a@example.org", ":x", "1a:x", "mailto:", "mailto:a b"] {

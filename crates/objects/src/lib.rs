@@ -11,9 +11,9 @@
 //! migrate the archive without this code:
 //!
 //! - storage root: `0=ocfl_1.1`, `ocfl_layout.json`, and the layout extension
-//!   `0003-hash-and-id-n-tuple-storage-layout` (sha256 of the object id, three tuples of
+//!   `0003-hash-and-id-n-tuple-storage-layout` (sha256 of the object id, one tuple of
 //!   three hex characters, then the object id percent-encoded as the object directory, so
-//!   that `itm_01J...` lives at `abc/def/012/itm_01J.../`; an encoded id over 100
+//!   that `itm_01J...` lives at `abc/itm_01J.../`; an encoded id over 100
 //!   characters is cut to 100 and followed by `-` and the full digest);
 //! - objects: `0=ocfl_object_1.1`, `inventory.json` + `inventory.json.sha256` at the object
 //!   root and in every version directory, content under `vN/content/<logical path>`
@@ -81,23 +81,12 @@ pub enum ObjectsError {
 }
 
 impl ObjectsError {
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
-        ObjectsError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ObjectsError::Io { action, path: path.into(), source }
     }
 
     pub(crate) fn corrupted(what: impl Into<String>, detail: impl Into<String>) -> Self {
-        ObjectsError::Corrupted {
-            what: what.into(),
-            detail: detail.into(),
-        }
+        ObjectsError::Corrupted { what: what.into(), detail: detail.into() }
     }
 }
 

@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 use crate::ObjectsError;
 use crate::draft::{DRAFT_VERSION, ObjectDraft, StagedObject, VersionInfo, write_inventory_files};
 use crate::durable::{
-    fsync_dir, prune_empty_dirs, rename_no_replace, sync_filesystem, write_file_durably,
-    write_temp_file,
+    fsync_dir, prune_empty_dirs, rename_no_replace, sync_filesystem, write_file_durably, write_temp_file,
 };
 use crate::inventory::{
-    DEFAULT_CONTENT_DIRECTORY, INVENTORY_FILE, Inventory, OBJECT_DECLARATION_FILE, SIDECAR_FILE,
-    find_path_conflict, parse_sidecar, sha256_hex, sidecar_content, state_of_files,
-    structure_problems, validate_logical_path, version_name, version_number,
+    DEFAULT_CONTENT_DIRECTORY, INVENTORY_FILE, Inventory, OBJECT_DECLARATION_FILE, SIDECAR_FILE, find_path_conflict,
+    parse_sidecar, sha256_hex, sidecar_content, state_of_files, structure_problems, validate_logical_path,
+    version_name, version_number,
 };
 use crate::layout::{self, LAYOUT_EXTENSION_NAME};
 use crate::{ObjectProblem, validate};
@@ -38,8 +37,7 @@ impl StorageRoot {
     pub fn create(path: &Path) -> Result<StorageRoot, ObjectsError> {
         match fs::symlink_metadata(path) {
             Ok(meta) if meta.is_dir() => {
-                let mut entries =
-                    fs::read_dir(path).map_err(|e| ObjectsError::io("read directory", path, e))?;
+                let mut entries = fs::read_dir(path).map_err(|e| ObjectsError::io("read directory", path, e))?;
                 if entries.next().is_some() {
                     return Err(ObjectsError::Invalid(format!(
                         "cannot create a storage root at {}: the directory is not empty",
@@ -54,41 +52,27 @@ impl StorageRoot {
                 )));
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                fs::create_dir_all(path)
-                    .map_err(|e| ObjectsError::io("create storage root", path, e))?;
+                fs::create_dir_all(path).map_err(|e| ObjectsError::io("create storage root", path, e))?;
                 fsync_dir(crate::durable::parent_dir(path))?;
             }
             Err(e) => return Err(ObjectsError::io("inspect storage root path", path, e)),
         }
-        write_file_durably(
-            &path.join(ROOT_DECLARATION_FILE),
-            ROOT_DECLARATION_CONTENT.as_bytes(),
-        )?;
-        write_file_durably(
-            &path.join(LAYOUT_FILE),
-            &pretty_json(&layout::layout_declaration()),
-        )?;
+        write_file_durably(&path.join(ROOT_DECLARATION_FILE), ROOT_DECLARATION_CONTENT.as_bytes())?;
+        write_file_durably(&path.join(LAYOUT_FILE), &pretty_json(&layout::layout_declaration()))?;
         let extensions = path.join(EXTENSIONS_DIR);
         let extension = extensions.join(LAYOUT_EXTENSION_NAME);
-        fs::create_dir_all(&extension)
-            .map_err(|e| ObjectsError::io("create directory", &extension, e))?;
-        write_file_durably(
-            &extension.join("config.json"),
-            &pretty_json(&layout::layout_config()),
-        )?;
+        fs::create_dir_all(&extension).map_err(|e| ObjectsError::io("create directory", &extension, e))?;
+        write_file_durably(&extension.join("config.json"), &pretty_json(&layout::layout_config()))?;
         fsync_dir(&extensions)?;
         fsync_dir(path)?;
-        Ok(StorageRoot {
-            path: path.to_owned(),
-        })
+        Ok(StorageRoot { path: path.to_owned() })
     }
 
     /// Opens an existing storage root, checking its declaration and layout configuration.
     /// `Invalid` if `path` is not a storage root at all, `Corrupted` if it is one whose
     /// declaration or layout is not what this crate writes.
     pub fn open(path: &Path) -> Result<StorageRoot, ObjectsError> {
-        let meta =
-            fs::metadata(path).map_err(|e| ObjectsError::io("open storage root", path, e))?;
+        let meta = fs::metadata(path).map_err(|e| ObjectsError::io("open storage root", path, e))?;
         if !meta.is_dir() {
             return Err(ObjectsError::Invalid(format!(
                 "{} is not an OCFL storage root: it is not a directory",
@@ -112,17 +96,11 @@ impl StorageRoot {
                 )));
             }
             Err(e) => {
-                return Err(ObjectsError::io(
-                    "read storage root declaration",
-                    declaration,
-                    e,
-                ));
+                return Err(ObjectsError::io("read storage root declaration", declaration, e));
             }
         }
         for entry in fs::read_dir(path).map_err(|e| ObjectsError::io("read directory", path, e))? {
-            let name = entry
-                .map_err(|e| ObjectsError::io("read directory", path, e))?
-                .file_name();
+            let name = entry.map_err(|e| ObjectsError::io("read directory", path, e))?.file_name();
             let name = name.to_string_lossy();
             if name.starts_with("0=") && name != ROOT_DECLARATION_FILE {
                 return Err(ObjectsError::corrupted(
@@ -131,30 +109,22 @@ impl StorageRoot {
                 ));
             }
         }
-        let layout_declaration = read_json(&path.join(LAYOUT_FILE))
-            .map_err(|detail| ObjectsError::corrupted(what(LAYOUT_FILE), detail))?;
-        if layout_declaration.get("extension").and_then(|v| v.as_str())
-            != Some(LAYOUT_EXTENSION_NAME)
-        {
+        let layout_declaration =
+            read_json(&path.join(LAYOUT_FILE)).map_err(|detail| ObjectsError::corrupted(what(LAYOUT_FILE), detail))?;
+        if layout_declaration.get("extension").and_then(|v| v.as_str()) != Some(LAYOUT_EXTENSION_NAME) {
             return Err(ObjectsError::corrupted(
                 what(LAYOUT_FILE),
                 format!(
                     "extension must be {LAYOUT_EXTENSION_NAME:?}, found {}",
-                    layout_declaration
-                        .get("extension")
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| "none".to_owned())
+                    layout_declaration.get("extension").map(|v| v.to_string()).unwrap_or_else(|| "none".to_owned())
                 ),
             ));
         }
         let config_file = format!("{EXTENSIONS_DIR}/{LAYOUT_EXTENSION_NAME}/config.json");
         let config = read_json(&path.join(&config_file))
             .map_err(|detail| ObjectsError::corrupted(what(&config_file), detail))?;
-        layout::check_layout_config(&config)
-            .map_err(|detail| ObjectsError::corrupted(what(&config_file), detail))?;
-        Ok(StorageRoot {
-            path: path.to_owned(),
-        })
+        layout::check_layout_config(&config).map_err(|detail| ObjectsError::corrupted(what(&config_file), detail))?;
+        Ok(StorageRoot { path: path.to_owned() })
     }
 
     pub fn path(&self) -> &Path {
@@ -162,7 +132,7 @@ impl StorageRoot {
     }
 
     /// The object root directory relative to the storage root, per extension 0003: sha256
-    /// of the id, three tuples of three hex characters, then the id percent-encoded (all but
+    /// of the id, one tuple of three hex characters, then the id percent-encoded (all but
     /// `A-Z a-z 0-9 - _`; if longer than 100 characters, its first 100, `-` and the digest).
     /// The empty id, which no object can have, maps to a tuple directory.
     pub fn object_relative_path(id: &str) -> PathBuf {
@@ -211,23 +181,17 @@ impl StorageRoot {
         if id.is_empty() || fs::symlink_metadata(&object_root).is_err() {
             return Err(ObjectsError::NotFound(id.to_owned()));
         }
-        fs::remove_dir_all(&object_root)
-            .map_err(|e| ObjectsError::io("remove object", &object_root, e))?;
+        fs::remove_dir_all(&object_root).map_err(|e| ObjectsError::io("remove object", &object_root, e))?;
         let parent = crate::durable::parent_dir(&object_root);
         prune_empty_dirs(parent, &self.path);
-        let surviving = parent
-            .ancestors()
-            .find(|dir| dir.is_dir())
-            .unwrap_or(&self.path);
+        let surviving = parent.ancestors().find(|dir| dir.is_dir()).unwrap_or(&self.path);
         fsync_dir(surviving)
     }
 
     /// The object's root inventory, after checking it against its sidecar, its structure,
     /// and that its id is `id`.
     pub fn read_inventory(&self, id: &str) -> Result<Inventory, ObjectsError> {
-        Ok(self
-            .read_verified_inventory(&self.object_root(id), Some(id))?
-            .0)
+        Ok(self.read_verified_inventory(&self.object_root(id), Some(id))?.0)
     }
 
     /// The root inventory of the object at `object_root` (absolute, as from
@@ -235,17 +199,13 @@ impl StorageRoot {
     /// checked like [`read_inventory`](Self::read_inventory), including that the object
     /// sits where the layout puts its id. For recovery, when only the path is known.
     pub fn read_inventory_at(&self, object_root: &Path) -> Result<Inventory, ObjectsError> {
-        Ok(self
-            .read_verified_inventory(&self.path.join(object_root), None)?
-            .0)
+        Ok(self.read_verified_inventory(&self.path.join(object_root), None)?.0)
     }
 
     /// SHA-256 hex of the object's root `inventory.json` bytes, as in its sidecar
     /// (`Corrupted` if the two disagree).
     pub fn inventory_digest(&self, id: &str) -> Result<String, ObjectsError> {
-        Ok(self
-            .read_verified_inventory(&self.object_root(id), Some(id))?
-            .1)
+        Ok(self.read_verified_inventory(&self.object_root(id), Some(id))?.1)
     }
 
     /// Opens a content file of the head version by logical path. `Invalid` if the head
@@ -289,18 +249,12 @@ impl StorageRoot {
         while let Some(dir) = pending.pop() {
             let mut subdirectories = Vec::new();
             let mut is_object = false;
-            for entry in
-                fs::read_dir(&dir).map_err(|e| ObjectsError::io("read directory", &dir, e))?
-            {
+            for entry in fs::read_dir(&dir).map_err(|e| ObjectsError::io("read directory", &dir, e))? {
                 let entry = entry.map_err(|e| ObjectsError::io("read directory", &dir, e))?;
-                let file_type = entry
-                    .file_type()
-                    .map_err(|e| ObjectsError::io("inspect", entry.path(), e))?;
+                let file_type = entry.file_type().map_err(|e| ObjectsError::io("inspect", entry.path(), e))?;
                 if file_type.is_file() && entry.file_name() == OBJECT_DECLARATION_FILE {
                     is_object = true;
-                } else if file_type.is_dir()
-                    && !(dir == self.path && entry.file_name() == EXTENSIONS_DIR)
-                {
+                } else if file_type.is_dir() && !(dir == self.path && entry.file_name() == EXTENSIONS_DIR) {
                     subdirectories.push(entry.path());
                 }
             }
@@ -368,15 +322,9 @@ impl StorageRoot {
         }
         let object_root = self.object_root(id);
         let (inventory, _) = self.read_verified_inventory(&object_root, Some(id))?;
-        let head_number = version_number(&inventory.head).ok_or_else(|| {
-            ObjectsError::corrupted(format!("object {id}"), "head is not a version name")
-        })?;
-        let first = inventory
-            .versions
-            .keys()
-            .find(|name| version_number(name) == Some(1))
-            .cloned()
-            .unwrap_or_default();
+        let head_number = version_number(&inventory.head)
+            .ok_or_else(|| ObjectsError::corrupted(format!("object {id}"), "head is not a version name"))?;
+        let first = inventory.versions.keys().find(|name| version_number(name) == Some(1)).cloned().unwrap_or_default();
         let next = version_name(head_number + 1, &first).ok_or_else(|| {
             ObjectsError::Invalid(format!(
                 "object {id} uses zero-padded version names and has no room for another version"
@@ -387,9 +335,7 @@ impl StorageRoot {
         let mut files = inventory.head_files();
         for path in removed {
             if parts.files.contains_key(path) {
-                return Err(ObjectsError::Invalid(format!(
-                    "logical path {path:?} is both removed and added"
-                )));
+                return Err(ObjectsError::Invalid(format!("logical path {path:?} is both removed and added")));
             }
             if files.remove(path).is_none() {
                 return Err(ObjectsError::Invalid(format!(
@@ -416,14 +362,10 @@ impl StorageRoot {
         for (digest, path) in &parts.stored {
             if manifest.contains_key(digest) {
                 let file = staged_content.join(path);
-                fs::remove_file(&file)
-                    .map_err(|e| ObjectsError::io("remove duplicate content file", &file, e))?;
+                fs::remove_file(&file).map_err(|e| ObjectsError::io("remove duplicate content file", &file, e))?;
                 prune_empty_dirs(crate::durable::parent_dir(&file), &staged_version);
             } else {
-                manifest.insert(
-                    digest.clone(),
-                    vec![format!("{next}/{content_directory}/{path}")],
-                );
+                manifest.insert(digest.clone(), vec![format!("{next}/{content_directory}/{path}")]);
             }
         }
         if content_directory != DEFAULT_CONTENT_DIRECTORY && staged_content.exists() {
@@ -434,12 +376,7 @@ impl StorageRoot {
         let previous_head = inventory.head.clone();
         let mut versions = inventory.versions.clone();
         versions.insert(next.clone(), version);
-        let new_inventory = Inventory {
-            head: next.clone(),
-            manifest,
-            versions,
-            ..inventory
-        };
+        let new_inventory = Inventory { head: next.clone(), manifest, versions, ..inventory };
         let digest = write_inventory_files(&staged_version, &new_inventory)?;
 
         let version_dir = object_root.join(&next);
@@ -477,11 +414,7 @@ impl StorageRoot {
             let _ = fs::remove_file(&temp_inventory);
             let _ = fs::remove_file(&temp_sidecar);
             let _ = fs::remove_dir_all(&version_dir);
-            return Err(ObjectsError::io(
-                "replace root inventory",
-                inventory_path,
-                e,
-            ));
+            return Err(ObjectsError::io("replace root inventory", inventory_path, e));
         }
         fs::rename(&temp_sidecar, &sidecar_path)
             .map_err(|e| ObjectsError::io("replace root inventory sidecar", &sidecar_path, e))?;
@@ -497,15 +430,12 @@ impl StorageRoot {
         let (inventory, _) = self.read_verified_inventory(&object_root, Some(id))?;
         let head_number = version_number(&inventory.head).unwrap_or(u32::MAX);
         let mut discarded = Vec::new();
-        for entry in fs::read_dir(&object_root)
-            .map_err(|e| ObjectsError::io("read directory", &object_root, e))?
-        {
+        for entry in fs::read_dir(&object_root).map_err(|e| ObjectsError::io("read directory", &object_root, e))? {
             let entry = entry.map_err(|e| ObjectsError::io("read directory", &object_root, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if version_number(&name).is_some_and(|number| number > head_number) {
-                fs::remove_dir_all(entry.path()).map_err(|e| {
-                    ObjectsError::io("remove unreferenced version", entry.path(), e)
-                })?;
+                fs::remove_dir_all(entry.path())
+                    .map_err(|e| ObjectsError::io("remove unreferenced version", entry.path(), e))?;
                 discarded.push(name);
             }
         }
@@ -531,11 +461,8 @@ impl StorageRoot {
         object_root: &Path,
         expected_id: Option<&str>,
     ) -> Result<(Inventory, String), ObjectsError> {
-        let name = || {
-            expected_id
-                .map(str::to_owned)
-                .unwrap_or_else(|| self.relative(object_root).display().to_string())
-        };
+        let name =
+            || expected_id.map(str::to_owned).unwrap_or_else(|| self.relative(object_root).display().to_string());
         if expected_id == Some("") || !object_root.is_dir() {
             return Err(ObjectsError::NotFound(name()));
         }
@@ -544,9 +471,7 @@ impl StorageRoot {
         let what = |path: &Path| format!("inventory {}", self.relative(path).display());
         let read = |path: &Path| match fs::read(path) {
             Ok(bytes) => Ok(bytes),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                Err(ObjectsError::corrupted(what(path), "file is missing"))
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(ObjectsError::corrupted(what(path), "file is missing")),
             Err(e) => Err(ObjectsError::io("read", path, e)),
         };
         let bytes = read(&inventory_path)?;
@@ -559,26 +484,16 @@ impl StorageRoot {
                 format!("sha256 is {actual} but {SIDECAR_FILE} records {recorded}"),
             ));
         }
-        let inventory: Inventory = serde_json::from_slice(&bytes).map_err(|e| {
-            ObjectsError::corrupted(what(&inventory_path), format!("not an OCFL inventory: {e}"))
-        })?;
+        let inventory: Inventory = serde_json::from_slice(&bytes)
+            .map_err(|e| ObjectsError::corrupted(what(&inventory_path), format!("not an OCFL inventory: {e}")))?;
         let problems = structure_problems(&inventory, expected_id, None);
         if !problems.is_empty() {
-            return Err(ObjectsError::corrupted(
-                what(&inventory_path),
-                problems.join("; "),
-            ));
+            return Err(ObjectsError::corrupted(what(&inventory_path), problems.join("; ")));
         }
-        if expected_id.is_none()
-            && self.path.join(Self::object_relative_path(&inventory.id)) != object_root
-        {
+        if expected_id.is_none() && self.path.join(Self::object_relative_path(&inventory.id)) != object_root {
             return Err(ObjectsError::corrupted(
                 what(&inventory_path),
-                format!(
-                    "id {:?} belongs at {}",
-                    inventory.id,
-                    Self::object_relative_path(&inventory.id).display()
-                ),
+                format!("id {:?} belongs at {}", inventory.id, Self::object_relative_path(&inventory.id).display()),
             ));
         }
         Ok((inventory, actual))

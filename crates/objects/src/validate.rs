@@ -29,17 +29,13 @@ use sha2::{Digest, Sha256};
 use crate::ObjectProblem;
 use crate::draft::CHUNK_SIZE;
 use crate::inventory::{
-    INVENTORY_FILE, Inventory, OBJECT_DECLARATION_CONTENT, OBJECT_DECLARATION_FILE, SIDECAR_FILE,
-    parse_sidecar, sha256_hex, structure_problems, validate_logical_path, version_number,
+    INVENTORY_FILE, Inventory, OBJECT_DECLARATION_CONTENT, OBJECT_DECLARATION_FILE, SIDECAR_FILE, parse_sidecar,
+    sha256_hex, structure_problems, validate_logical_path, version_number,
 };
 
 /// Validates the object at `object` (relative to `storage_root`), which should be object `id`.
 pub(crate) fn validate_object(storage_root: &Path, object: &Path, id: &str) -> Vec<ObjectProblem> {
-    let mut check = Checker {
-        object_root: storage_root.join(object),
-        object: object.to_owned(),
-        problems: Vec::new(),
-    };
+    let mut check = Checker { object_root: storage_root.join(object), object: object.to_owned(), problems: Vec::new() };
     check.run(id);
     check.problems
 }
@@ -60,15 +56,8 @@ struct InventoryFile {
 
 impl Checker {
     fn report(&mut self, path_in_object: &str, detail: impl Into<String>) {
-        let path = if path_in_object.is_empty() {
-            self.object.clone()
-        } else {
-            self.object.join(path_in_object)
-        };
-        self.problems.push(ObjectProblem {
-            path,
-            detail: detail.into(),
-        });
+        let path = if path_in_object.is_empty() { self.object.clone() } else { self.object.join(path_in_object) };
+        self.problems.push(ObjectProblem { path, detail: detail.into() });
     }
 
     fn run(&mut self, id: &str) {
@@ -114,10 +103,7 @@ impl Checker {
                     has_declaration = true;
                     match fs::read(entry.path()) {
                         Ok(content) if content == OBJECT_DECLARATION_CONTENT.as_bytes() => {}
-                        Ok(_) => self.report(
-                            &name,
-                            format!("content must be exactly {OBJECT_DECLARATION_CONTENT:?}"),
-                        ),
+                        Ok(_) => self.report(&name, format!("content must be exactly {OBJECT_DECLARATION_CONTENT:?}")),
                         Err(e) => self.report(&name, format!("cannot read: {e}")),
                     }
                 }
@@ -137,12 +123,7 @@ impl Checker {
 
     /// Reads `inventory.json` in `dir` ("" for the object root), checks its sidecar,
     /// parses it and checks its structure.
-    fn read_inventory_file(
-        &mut self,
-        dir: &str,
-        id: &str,
-        expected_head: Option<&str>,
-    ) -> InventoryFile {
+    fn read_inventory_file(&mut self, dir: &str, id: &str, expected_head: Option<&str>) -> InventoryFile {
         let inventory_name = join(dir, INVENTORY_FILE);
         let sidecar_name = join(dir, SIDECAR_FILE);
         let bytes = match fs::read(self.object_root.join(&inventory_name)) {
@@ -154,10 +135,7 @@ impl Checker {
                     format!("cannot read: {e}")
                 };
                 self.report(&inventory_name, detail);
-                return InventoryFile {
-                    bytes: None,
-                    parsed: None,
-                };
+                return InventoryFile { bytes: None, parsed: None };
             }
         };
         match fs::read(self.object_root.join(&sidecar_name)) {
@@ -173,9 +151,7 @@ impl Checker {
                 }
                 Err(detail) => self.report(&sidecar_name, detail),
             },
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                self.report(&sidecar_name, "the inventory sidecar is missing")
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => self.report(&sidecar_name, "the inventory sidecar is missing"),
             Err(e) => self.report(&sidecar_name, format!("cannot read: {e}")),
         }
         let parsed = match serde_json::from_slice::<Inventory>(&bytes) {
@@ -190,16 +166,10 @@ impl Checker {
                 None
             }
         };
-        InventoryFile {
-            bytes: Some(bytes),
-            parsed,
-        }
+        InventoryFile { bytes: Some(bytes), parsed }
     }
 
-    fn newest_parseable_version_inventory(
-        &self,
-        version_dirs: &BTreeSet<String>,
-    ) -> Option<Inventory> {
+    fn newest_parseable_version_inventory(&self, version_dirs: &BTreeSet<String>) -> Option<Inventory> {
         let mut names: Vec<&String> = version_dirs.iter().collect();
         names.sort_by_key(|name| std::cmp::Reverse(version_number(name)));
         names.into_iter().find_map(|name| {
@@ -229,14 +199,10 @@ impl Checker {
             let version_inventory = self.read_inventory_file(name, id, Some(name));
             let inventory_name = join(name, INVENTORY_FILE);
             if *name == reference.head
-                && let (Some(root_bytes), Some(version_bytes)) =
-                    (&root.bytes, &version_inventory.bytes)
+                && let (Some(root_bytes), Some(version_bytes)) = (&root.bytes, &version_inventory.bytes)
                 && root_bytes != version_bytes
             {
-                self.report(
-                    &inventory_name,
-                    format!("differs from the root inventory although {name} is the head"),
-                );
+                self.report(&inventory_name, format!("differs from the root inventory although {name} is the head"));
             }
             if let Some(parsed) = &version_inventory.parsed {
                 for (block_name, block) in &parsed.versions {
@@ -254,10 +220,7 @@ impl Checker {
             if !reference.versions.contains_key(name) {
                 self.report(
                     name,
-                    format!(
-                        "version directory beyond the head {} (an interrupted update?)",
-                        reference.head
-                    ),
+                    format!("version directory beyond the head {} (an interrupted update?)", reference.head),
                 );
             }
         }
@@ -280,13 +243,10 @@ impl Checker {
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
             let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-            let expected = (is_file && (name == INVENTORY_FILE || name == SIDECAR_FILE))
-                || (is_dir && name == content_directory);
+            let expected =
+                (is_file && (name == INVENTORY_FILE || name == SIDECAR_FILE)) || (is_dir && name == content_directory);
             if !expected {
-                self.report(
-                    &join(version, &name),
-                    "unexpected entry in a version directory",
-                );
+                self.report(&join(version, &name), "unexpected entry in a version directory");
             }
         }
     }
@@ -324,10 +284,7 @@ impl Checker {
             }
             match hash_file(&self.object_root.join(path)) {
                 Ok(actual) if actual == digest => {}
-                Ok(actual) => self.report(
-                    path,
-                    format!("sha256 is {actual} but the manifest records {digest}"),
-                ),
+                Ok(actual) => self.report(path, format!("sha256 is {actual} but the manifest records {digest}")),
                 Err(e) => self.report(path, format!("cannot read: {e}")),
             }
         }
@@ -374,11 +331,7 @@ impl Checker {
 }
 
 fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
+    if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
 }
 
 /// SHA-256 hex of a file, read 1 MiB at a time.

@@ -20,9 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use evident_objects::{
-    LAYOUT_EXTENSION_NAME, ObjectDraft, StorageRoot, VersionInfo, sync_filesystem,
-};
+use evident_objects::{LAYOUT_EXTENSION_NAME, ObjectDraft, StorageRoot, VersionInfo, sync_filesystem};
 
 const ACCEPTED_WARNINGS: [&str; 3] = ["[W004]", "[W005]", "[W008]"];
 
@@ -47,8 +45,7 @@ fn build_storage_root(dir: &Path) -> (StorageRoot, Vec<String>) {
         draft
     };
     let install = |id: &str, files: &[(&str, &[u8])], created: &str| {
-        root.install(stage(id, files).finish(info(created, "ingest")).unwrap())
-            .unwrap();
+        root.install(stage(id, files).finish(info(created, "ingest")).unwrap()).unwrap();
     };
 
     // Three versions, Unicode logical paths, content shared between paths and versions.
@@ -74,10 +71,7 @@ fn build_storage_root(dir: &Path) -> (StorageRoot, Vec<String>) {
     );
     let removed = ["obsolete.txt".to_owned()];
     let v2_info = info("2026-12-01T10:00:00Z", "correction");
-    assert_eq!(
-        root.add_version(versioned, v2, &removed, v2_info).unwrap(),
-        "v2"
-    );
+    assert_eq!(root.add_version(versioned, v2, &removed, v2_info).unwrap(), "v2");
     let v3 = stage(versioned, &[("d.txt", b"d\n")]);
     let v3_info = info("2026-12-02T10:00:00Z", "addition");
     assert_eq!(root.add_version(versioned, v3, &[], v3_info).unwrap(), "v3");
@@ -85,10 +79,7 @@ fn build_storage_root(dir: &Path) -> (StorageRoot, Vec<String>) {
     let urn = "urn:evident:item:x";
     install(
         urn,
-        &[
-            ("report.txt", b"incident report\n"),
-            ("attachments/scan.pdf", b"%PDF-1.7 fake\n"),
-        ],
+        &[("report.txt", b"incident report\n"), ("attachments/scan.pdf", b"%PDF-1.7 fake\n")],
         "2026-11-30T03:45:00Z",
     );
     // Percent-encoded to more than 100 characters: truncated, with the digest appended.
@@ -99,16 +90,9 @@ fn build_storage_root(dir: &Path) -> (StorageRoot, Vec<String>) {
     install(unicode, &[], "2026-12-04T00:00:00Z");
 
     sync_filesystem(root.path()).unwrap();
-    let ids: Vec<String> = [versioned, urn, &long, unicode]
-        .iter()
-        .map(|id| id.to_string())
-        .collect();
+    let ids: Vec<String> = [versioned, urn, &long, unicode].iter().map(|id| id.to_string()).collect();
     for id in &ids {
-        assert_eq!(
-            root.validate_object(id).unwrap(),
-            vec![],
-            "our own validator must agree first"
-        );
+        assert_eq!(root.validate_object(id).unwrap(), vec![], "our own validator must agree first");
     }
     (root, ids)
 }
@@ -121,34 +105,22 @@ fn validator() -> PathBuf {
         return name;
     }
     std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(&name))
-                .find(|path| path.is_file())
-        })
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(&name)).find(|path| path.is_file()))
         .unwrap_or(name)
 }
 
 /// Runs the validator; fails the test if it cannot be run at all.
 fn run_validator(flags: &[&str], paths: &[&Path]) -> (Output, String) {
     let validator = validator();
-    let output = Command::new(&validator)
-        .args(flags)
-        .args(paths)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run the OCFL validator {} ({e}).\n\
+    let output = Command::new(&validator).args(flags).args(paths).output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run the OCFL validator {} ({e}).\n\
                  Run scripts/test, which installs ocfl-py, or set OCFL_VALIDATE to the path \
                  of ocfl-validate.py.",
-                validator.display()
-            )
-        });
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+            validator.display()
+        )
+    });
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output, report)
 }
 
@@ -164,8 +136,7 @@ fn unexpected_lines(report: &str) -> Vec<&str> {
                 || line.starts_with("CRITICAL")
                 || line.starts_with("WARNING")
                 || line.starts_with("Traceback")
-                || (line.contains("[W")
-                    && !ACCEPTED_WARNINGS.iter().any(|code| line.contains(code)))
+                || (line.contains("[W") && !ACCEPTED_WARNINGS.iter().any(|code| line.contains(code)))
         })
         .collect()
 }
@@ -184,18 +155,12 @@ fn ocfl_py_finds_our_storage_root_and_objects_valid() {
     let dir = tempfile::tempdir().unwrap();
     let (root, ids) = build_storage_root(dir.path());
     let (output, report, objects) = validate_root_and_objects(&root);
-    let expected: Vec<PathBuf> = ids
-        .iter()
-        .map(|id| root.path().join(StorageRoot::object_relative_path(id)))
-        .collect();
+    let expected: Vec<PathBuf> = ids.iter().map(|id| root.path().join(StorageRoot::object_relative_path(id))).collect();
     let mut sorted = expected.clone();
     sorted.sort();
     assert_eq!(objects, sorted, "every object, each at its layout path");
 
-    assert!(
-        output.status.success(),
-        "ocfl-py found the storage root or an object invalid:\n{report}"
-    );
+    assert!(output.status.success(), "ocfl-py found the storage root or an object invalid:\n{report}");
     assert!(
         report.contains(&format!("Storage root layout is {LAYOUT_EXTENSION_NAME}")),
         "ocfl-py did not recognise the layout:\n{report}"
@@ -220,31 +185,16 @@ fn ocfl_py_rejects_a_storage_root_with_a_damaged_object() {
     assert!(!root.validate_object(&ids[0]).unwrap().is_empty());
 
     let (output, report, objects) = validate_root_and_objects(&root);
-    assert!(
-        !output.status.success(),
-        "ocfl-py accepted a changed content file:\n{report}"
-    );
-    assert!(
-        report.contains(&format!("Object at {} is INVALID", damaged.display())),
-        "{report}"
-    );
-    assert!(
-        report.contains("[E092"),
-        "no content digest error:\n{report}"
-    );
+    assert!(!output.status.success(), "ocfl-py accepted a changed content file:\n{report}");
+    assert!(report.contains(&format!("Object at {} is INVALID", damaged.display())), "{report}");
+    assert!(report.contains("[E092"), "no content digest error:\n{report}");
     for object in objects.iter().filter(|object| **object != damaged) {
-        assert!(
-            report.contains(&format!("Object at {} is VALID", object.display())),
-            "{report}"
-        );
+        assert!(report.contains(&format!("Object at {} is VALID", object.display())), "{report}");
     }
 
     // Damage to the storage root's own hierarchy is what the root verdict covers: an
     // empty directory where only objects and their tuple directories belong (E073).
     std::fs::create_dir_all(root.path().join("fff/fff/fff")).unwrap();
     let (output, report) = run_validator(&[], &[root.path()]);
-    assert!(
-        !output.status.success(),
-        "ocfl-py accepted a storage root with an empty directory:\n{report}"
-    );
+    assert!(!output.status.success(), "ocfl-py accepted a storage root with an empty directory:\n{report}");
 }

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -111,9 +111,10 @@ impl Store {
             .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0))
             .optional()
             .map_err(|e| StoreError::Corrupted { what: path.display().to_string(), detail: e.to_string() })?;
-        let found = found
-            .and_then(|v| v.parse::<i64>().ok())
-            .ok_or_else(|| StoreError::Corrupted { what: path.display().to_string(), detail: "no schema version".to_owned() })?;
+        let found = found.and_then(|v| v.parse::<i64>().ok()).ok_or_else(|| StoreError::Corrupted {
+            what: path.display().to_string(),
+            detail: "no schema version".to_owned(),
+        })?;
         if found != SCHEMA_VERSION {
             return Err(StoreError::SchemaVersion { found });
         }
@@ -137,27 +138,36 @@ impl Store {
         Store::configure(&connection)?;
         let transaction = connection.transaction()?;
         transaction.execute_batch(SCHEMA)?;
-        transaction.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+        transaction
+            .execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
         transaction.commit()?;
         Ok(Store { connection })
     }
 
     /// The number of log entries (the next index to assign).
     pub fn log_size(&self) -> Result<u64, StoreError> {
-        let size: i64 = self.connection.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
+        let size: i64 =
+            self.connection.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
         Ok(size as u64)
     }
 
     /// Entries with indexes in `start..end`, in order. Fails as corrupted if
     /// any index in the range is missing.
     pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut statement = self.connection.prepare_cached("SELECT idx, entry FROM log_entry WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
-        let rows = statement.query_map(params![start as i64, end as i64], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)))?;
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT idx, entry FROM log_entry WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+        let rows = statement.query_map(params![start as i64, end as i64], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })?;
         let mut entries = Vec::with_capacity(end.saturating_sub(start) as usize);
         for (expected, row) in (start..end).zip(rows) {
             let (idx, entry) = row?;
             if idx as u64 != expected {
-                return Err(StoreError::Corrupted { what: "log_entry table".to_owned(), detail: format!("entry {expected} is missing") });
+                return Err(StoreError::Corrupted {
+                    what: "log_entry table".to_owned(),
+                    detail: format!("entry {expected} is missing"),
+                });
             }
             entries.push(entry);
         }
@@ -171,12 +181,14 @@ impl Store {
     }
 
     pub fn item(&self, id: &str) -> Result<Option<ItemRecord>, StoreError> {
-        let mut statement = self.connection.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM item WHERE id = ?1"))?;
+        let mut statement =
+            self.connection.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM item WHERE id = ?1"))?;
         Ok(statement.query_row([id], item_from_row).optional()?)
     }
 
     pub fn item_by_sha256(&self, sha256: &str) -> Result<Option<ItemRecord>, StoreError> {
-        let mut statement = self.connection.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM item WHERE sha256 = ?1"))?;
+        let mut statement =
+            self.connection.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM item WHERE sha256 = ?1"))?;
         Ok(statement.query_row([sha256], item_from_row).optional()?)
     }
 
@@ -225,10 +237,12 @@ impl Store {
     pub fn commit_items(&mut self, items: &mut [ItemRecord], entries: &[Vec<u8>]) -> Result<Vec<u64>, StoreError> {
         assert_eq!(items.len(), entries.len(), "commit_items: one entry per item");
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut next: i64 = transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
+        let mut next: i64 =
+            transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
         let mut indexes = Vec::with_capacity(items.len());
         {
-            let mut insert_entry = transaction.prepare_cached("INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)")?;
+            let mut insert_entry =
+                transaction.prepare_cached("INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)")?;
             let mut insert_item = transaction.prepare_cached(
                 "INSERT INTO item (id, sha256, size, media_type, original_name, original_path, file_name, modified, added_by, added_at, provenance, inventory_digest, version, log_index)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -267,10 +281,12 @@ impl Store {
     /// Returns the assigned indexes.
     pub fn append_log_entries(&mut self, entries: &[(String, Vec<u8>)]) -> Result<Vec<u64>, StoreError> {
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut next: i64 = transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
+        let mut next: i64 =
+            transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
         let mut indexes = Vec::with_capacity(entries.len());
         {
-            let mut insert = transaction.prepare_cached("INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)")?;
+            let mut insert =
+                transaction.prepare_cached("INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)")?;
             for (object_id, entry) in entries {
                 insert.execute(params![next, entry, object_id])?;
                 indexes.push(next as u64);
@@ -284,7 +300,8 @@ impl Store {
     /// Keeps a copy of every signed checkpoint (for consistency proofs and
     /// witnesses later). The checkpoint file in the log is authoritative.
     pub fn record_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
-        self.connection.execute("INSERT OR REPLACE INTO checkpoint (size, note) VALUES (?1, ?2)", params![size as i64, note])?;
+        self.connection
+            .execute("INSERT OR REPLACE INTO checkpoint (size, note) VALUES (?1, ?2)", params![size as i64, note])?;
         Ok(())
     }
 }
@@ -352,7 +369,8 @@ mod tests {
     fn appended_entries_continue_the_sequence() {
         let mut store = Store::open_in_memory().unwrap();
         store.commit_items(&mut [item("a", 'a')], &[b"ea".to_vec()]).unwrap();
-        let indexes = store.append_log_entries(&[("x".to_owned(), b"e1".to_vec()), ("y".to_owned(), b"e2".to_vec())]).unwrap();
+        let indexes =
+            store.append_log_entries(&[("x".to_owned(), b"e1".to_vec()), ("y".to_owned(), b"e2".to_vec())]).unwrap();
         assert_eq!(indexes, vec![1, 2]);
         assert_eq!(store.entries(1, 3).unwrap(), vec![b"e1".to_vec(), b"e2".to_vec()]);
     }

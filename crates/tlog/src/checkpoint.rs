@@ -2,9 +2,7 @@
 
 use crate::merkle::Hash;
 use crate::note::{Note, NoteSigner, NoteVerifier};
-use crate::{
-    TlogError, decode_base64_canonical, encode_base64, malformed, parse_canonical_decimal,
-};
+use crate::{TlogError, decode_base64_canonical, encode_base64, malformed, parse_canonical_decimal};
 
 const WHAT: &str = "checkpoint";
 
@@ -27,12 +25,7 @@ impl Checkpoint {
     /// extension. Use [`Checkpoint::parse`] on the result (or
     /// [`sign_checkpoint`]) to check the fields are valid.
     pub fn to_text(&self) -> String {
-        let mut text = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            encode_base64(&self.root)
-        );
+        let mut text = format!("{}\n{}\n{}\n", self.origin, self.size, encode_base64(&self.root));
         for extension in &self.extensions {
             text.push_str(extension);
             text.push('\n');
@@ -46,14 +39,9 @@ impl Checkpoint {
     /// characters.
     pub fn parse(text: &str) -> Result<Checkpoint, TlogError> {
         if text.chars().any(|c| c < ' ' && c != '\n') {
-            return Err(malformed(
-                WHAT,
-                "contains a control character other than newline",
-            ));
+            return Err(malformed(WHAT, "contains a control character other than newline"));
         }
-        let body = text
-            .strip_suffix('\n')
-            .ok_or_else(|| malformed(WHAT, "text must end with a newline"))?;
+        let body = text.strip_suffix('\n').ok_or_else(|| malformed(WHAT, "text must end with a newline"))?;
         let lines: Vec<&str> = body.split('\n').collect();
         if lines.len() < 3 {
             return Err(malformed(WHAT, "needs an origin, a size and a root hash"));
@@ -62,13 +50,7 @@ impl Checkpoint {
             return Err(malformed(WHAT, "lines must not be empty"));
         }
         let size = parse_canonical_decimal(lines[1]).ok_or_else(|| {
-            malformed(
-                WHAT,
-                format!(
-                    "tree size {:?} is not a decimal without leading zeroes",
-                    lines[1]
-                ),
-            )
+            malformed(WHAT, format!("tree size {:?} is not a decimal without leading zeroes", lines[1]))
         })?;
         let root: Hash = decode_base64_canonical(lines[2])
             .and_then(|bytes| bytes.try_into().ok())
@@ -96,10 +78,7 @@ pub fn sign_checkpoint(cp: &Checkpoint, signer: &NoteSigner) -> Result<String, T
     // Round-trip so that an origin or extension holding a newline, or an
     // empty extension, is refused instead of signed into a different note.
     if Checkpoint::parse(&text)? != *cp {
-        return Err(malformed(
-            WHAT,
-            "origin and extension lines must be non-empty single lines",
-        ));
+        return Err(malformed(WHAT, "origin and extension lines must be non-empty single lines"));
     }
     signer.sign(&text)
 }
@@ -128,22 +107,14 @@ mod tests {
     use crate::empty_root;
 
     fn checkpoint() -> Checkpoint {
-        Checkpoint {
-            origin: "example.com/log".into(),
-            size: 12,
-            root: [7; 32],
-            extensions: vec!["ext one".into()],
-        }
+        Checkpoint { origin: "example.com/log".into(), size: 12, root: [7; 32], extensions: vec!["ext one".into()] }
     }
 
     #[test]
     fn text_round_trips() {
         let cp = checkpoint();
         let text = cp.to_text();
-        assert_eq!(
-            text,
-            "example.com/log\n12\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\next one\n"
-        );
+        assert_eq!(text, "example.com/log\n12\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\next one\n");
         assert_eq!(Checkpoint::parse(&text).unwrap(), cp);
     }
 
@@ -165,10 +136,7 @@ mod tests {
             format!("o\n0\n{root}\next\n\n"),
             format!("o\t\n0\n{root}\n"),
         ] {
-            assert!(
-                matches!(Checkpoint::parse(&bad), Err(TlogError::Malformed { .. })),
-                "{bad:?} was accepted"
-            );
+            assert!(matches!(Checkpoint::parse(&bad), Err(TlogError::Malformed { .. })), "{bad:?} was accepted");
         }
     }
 
@@ -185,15 +153,9 @@ mod tests {
         assert!(sign_checkpoint(&bad, &signer).is_err());
 
         let signed = sign_checkpoint(&checkpoint(), &signer).unwrap();
-        assert_eq!(
-            open_checkpoint(&signed, &signer.verifier()).unwrap(),
-            checkpoint()
-        );
+        assert_eq!(open_checkpoint(&signed, &signer.verifier()).unwrap(), checkpoint());
         assert!(open_checkpoint(&signed, &other.verifier()).is_err());
         let tampered = signed.replacen("\n12\n", "\n13\n", 1);
-        assert!(matches!(
-            open_checkpoint(&tampered, &signer.verifier()),
-            Err(TlogError::Signature(_))
-        ));
+        assert!(matches!(open_checkpoint(&tampered, &signer.verifier()), Err(TlogError::Signature(_))));
     }
 }

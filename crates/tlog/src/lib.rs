@@ -53,16 +53,14 @@ mod tile;
 
 pub use checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 pub use merkle::{
-    Hash, HashReader, LeafHashes, consistency_proof, empty_root, inclusion_proof, leaf_hash,
-    node_hash, root_of_leaf_hashes, tree_root, verify_consistency, verify_inclusion,
+    Hash, HashReader, LeafHashes, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash,
+    root_of_leaf_hashes, tree_root, verify_consistency, verify_inclusion,
 };
-pub use note::{
-    KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, Note, NoteSignature, NoteSigner, NoteVerifier,
-};
+pub use note::{KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, Note, NoteSignature, NoteSigner, NoteVerifier};
 pub use receipt::{TLOG_PROOF_HEADER, TlogProof, verify_tlog_proof};
 pub use tile::{
-    TILE_WIDTH, TileEdge, TileId, decode_entry_bundle, decode_tile, encode_entry_bundle,
-    entry_bundles_for_size, partial_tiles_for_size, tile_containing_hash, tiles_for_size,
+    TILE_WIDTH, TileEdge, TileId, decode_entry_bundle, decode_tile, encode_entry_bundle, entry_bundles_for_size,
+    partial_tiles_for_size, tile_containing_hash, tiles_for_size,
 };
 
 /// Everything that can go wrong in this crate.
@@ -106,10 +104,7 @@ pub enum TlogError {
 
 /// Shorthand for a [`TlogError::Malformed`].
 pub(crate) fn malformed(what: &'static str, detail: impl Into<String>) -> TlogError {
-    TlogError::Malformed {
-        what,
-        detail: detail.into(),
-    }
+    TlogError::Malformed { what, detail: detail.into() }
 }
 
 /// Parses a canonical ASCII decimal: digits only, no sign, no leading zeroes
@@ -128,9 +123,7 @@ pub(crate) fn parse_canonical_decimal(text: &str) -> Option<u64> {
 /// encoding, so that one value has exactly one textual form.
 pub(crate) fn decode_base64_canonical(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
     if base64::engine::general_purpose::STANDARD.encode(&bytes) != text {
         return None;
     }
@@ -151,21 +144,8 @@ mod tests {
     fn canonical_decimal_rejects_leading_zeroes_signs_and_overflow() {
         assert_eq!(parse_canonical_decimal("0"), Some(0));
         assert_eq!(parse_canonical_decimal("10"), Some(10));
-        assert_eq!(
-            parse_canonical_decimal("18446744073709551615"),
-            Some(u64::MAX)
-        );
-        for bad in [
-            "",
-            "00",
-            "01",
-            "+1",
-            "-1",
-            " 1",
-            "1 ",
-            "18446744073709551616",
-            "1a",
-        ] {
+        assert_eq!(parse_canonical_decimal("18446744073709551615"), Some(u64::MAX));
+        for bad in ["", "00", "01", "+1", "-1", " 1", "1 ", "18446744073709551616", "1a"] {
             assert_eq!(parse_canonical_decimal(bad), None, "{bad:?}");
         }
     }

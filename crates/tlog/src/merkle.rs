@@ -45,10 +45,7 @@ pub fn root_of_leaf_hashes(leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = largest_power_of_two_below(n as u64) as usize;
-            node_hash(
-                &root_of_leaf_hashes(&leaves[..k]),
-                &root_of_leaf_hashes(&leaves[k..]),
-            )
+            node_hash(&root_of_leaf_hashes(&leaves[..k]), &root_of_leaf_hashes(&leaves[k..]))
         }
     }
 }
@@ -81,9 +78,7 @@ pub trait HashReader {
     /// from a single tile read. The default calls [`HashReader::read_hash`]
     /// for each hash.
     fn read_hashes(&self, level: u8, start: u64, count: u64) -> Result<Vec<Hash>, TlogError> {
-        (start..start + count)
-            .map(|index| self.read_hash(level, index))
-            .collect()
+        (start..start + count).map(|index| self.read_hash(level, index)).collect()
     }
 }
 
@@ -104,12 +99,8 @@ pub struct LeafHashes(pub Vec<Hash>);
 
 impl HashReader for LeafHashes {
     fn read_hash(&self, level: u8, index: u64) -> Result<Hash, TlogError> {
-        let out_of_range = || {
-            TlogError::Read(format!(
-                "no hash at level {level} index {index} in a tree of {} leaves",
-                self.0.len()
-            ))
-        };
+        let out_of_range =
+            || TlogError::Read(format!("no hash at level {level} index {index} in a tree of {} leaves", self.0.len()));
         if level >= MAX_LEVELS {
             return Err(out_of_range());
         }
@@ -126,11 +117,7 @@ impl HashReader for LeafHashes {
 /// Root of the perfect subtree of height `height` at position `position`,
 /// computed from the tile-level hashes below it: with `height = 8L + r`, the
 /// `2^r` level-`L` hashes `[position * 2^r, (position + 1) * 2^r)`.
-fn perfect_subtree_hash(
-    height: u32,
-    position: u64,
-    reader: &impl HashReader,
-) -> Result<Hash, TlogError> {
+fn perfect_subtree_hash(height: u32, position: u64, reader: &impl HashReader) -> Result<Hash, TlogError> {
     let level = (height / 8) as u8;
     let rest = height % 8;
     let count = 1u64 << rest;
@@ -143,10 +130,7 @@ fn perfect_subtree_hash(
     }
     // The hashes are the leaves of a perfect tree: fold pairs level by level.
     while hashes.len() > 1 {
-        hashes = hashes
-            .chunks_exact(2)
-            .map(|pair| node_hash(&pair[0], &pair[1]))
-            .collect();
+        hashes = hashes.chunks_exact(2).map(|pair| node_hash(&pair[0], &pair[1])).collect();
     }
     Ok(hashes[0])
 }
@@ -164,11 +148,7 @@ fn range_hash(start: u64, end: u64, reader: &impl HashReader) -> Result<Hash, Tl
     while position < end {
         let remaining = end - position;
         let max_height = 63 - remaining.leading_zeros();
-        let height = if position == 0 {
-            max_height
-        } else {
-            position.trailing_zeros().min(max_height)
-        };
+        let height = if position == 0 { max_height } else { position.trailing_zeros().min(max_height) };
         parts.push(perfect_subtree_hash(height, position >> height, reader)?);
         position += 1 << height;
     }
@@ -187,15 +167,9 @@ pub fn tree_root(size: u64, reader: &impl HashReader) -> Result<Hash, TlogError>
 /// The RFC 6962 inclusion proof (`PATH`) for leaf `index` in the tree of
 /// `size` leaves: sibling hashes from the leaf's sibling up to the root's
 /// child.
-pub fn inclusion_proof(
-    index: u64,
-    size: u64,
-    reader: &impl HashReader,
-) -> Result<Vec<Hash>, TlogError> {
+pub fn inclusion_proof(index: u64, size: u64, reader: &impl HashReader) -> Result<Vec<Hash>, TlogError> {
     if index >= size {
-        return Err(TlogError::InvalidProof(format!(
-            "leaf index {index} is not below tree size {size}"
-        )));
+        return Err(TlogError::InvalidProof(format!("leaf index {index} is not below tree size {size}")));
     }
     let mut proof = Vec::new();
     inclusion_path(index, 0, size, reader, &mut proof)?;
@@ -230,15 +204,9 @@ fn inclusion_path(
 /// The proof is empty when the sizes are equal or when `old_size` is zero
 /// (every tree extends the empty tree; see [`verify_consistency`] for how such
 /// a proof is checked).
-pub fn consistency_proof(
-    old_size: u64,
-    new_size: u64,
-    reader: &impl HashReader,
-) -> Result<Vec<Hash>, TlogError> {
+pub fn consistency_proof(old_size: u64, new_size: u64, reader: &impl HashReader) -> Result<Vec<Hash>, TlogError> {
     if old_size > new_size {
-        return Err(TlogError::InvalidProof(format!(
-            "old size {old_size} is greater than new size {new_size}"
-        )));
+        return Err(TlogError::InvalidProof(format!("old size {old_size} is greater than new size {new_size}")));
     }
     let mut proof = Vec::new();
     if old_size == 0 || old_size == new_size {
@@ -276,26 +244,16 @@ fn consistency_subproof(
 
 /// Verifies an inclusion proof (RFC 9162 §2.1.3.2): `leaf_hash` is the leaf at
 /// `index` in the tree of `size` leaves whose root is `root`.
-pub fn verify_inclusion(
-    leaf_hash: &Hash,
-    index: u64,
-    size: u64,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<(), TlogError> {
+pub fn verify_inclusion(leaf_hash: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), TlogError> {
     if index >= size {
-        return Err(TlogError::InvalidProof(format!(
-            "leaf index {index} is not below tree size {size}"
-        )));
+        return Err(TlogError::InvalidProof(format!("leaf index {index} is not below tree size {size}")));
     }
     let mut node = index;
     let mut last = size - 1;
     let mut computed = *leaf_hash;
     for sibling in proof {
         if last == 0 {
-            return Err(TlogError::InvalidProof(
-                "inclusion proof has too many hashes".into(),
-            ));
+            return Err(TlogError::InvalidProof("inclusion proof has too many hashes".into()));
         }
         if node & 1 == 1 || node == last {
             computed = node_hash(sibling, &computed);
@@ -314,14 +272,10 @@ pub fn verify_inclusion(
         last >>= 1;
     }
     if last != 0 {
-        return Err(TlogError::InvalidProof(
-            "inclusion proof has too few hashes".into(),
-        ));
+        return Err(TlogError::InvalidProof("inclusion proof has too few hashes".into()));
     }
     if computed != *root {
-        return Err(TlogError::InvalidProof(
-            "inclusion proof does not lead to the tree root".into(),
-        ));
+        return Err(TlogError::InvalidProof("inclusion proof does not lead to the tree root".into()));
     }
     Ok(())
 }
@@ -342,25 +296,17 @@ pub fn verify_consistency(
     new_root: &Hash,
 ) -> Result<(), TlogError> {
     if old_size > new_size {
-        return Err(TlogError::InvalidProof(format!(
-            "old size {old_size} is greater than new size {new_size}"
-        )));
+        return Err(TlogError::InvalidProof(format!("old size {old_size} is greater than new size {new_size}")));
     }
     if old_size == 0 {
-        return Err(TlogError::InvalidProof(
-            "a consistency proof from the empty tree proves nothing".into(),
-        ));
+        return Err(TlogError::InvalidProof("a consistency proof from the empty tree proves nothing".into()));
     }
     if old_size == new_size {
         if !proof.is_empty() {
-            return Err(TlogError::InvalidProof(
-                "consistency proof between equal sizes must be empty".into(),
-            ));
+            return Err(TlogError::InvalidProof("consistency proof between equal sizes must be empty".into()));
         }
         if old_root != new_root {
-            return Err(TlogError::InvalidProof(
-                "roots differ for equal tree sizes".into(),
-            ));
+            return Err(TlogError::InvalidProof("roots differ for equal tree sizes".into()));
         }
         return Ok(());
     }
@@ -385,9 +331,7 @@ pub fn verify_consistency(
     let mut new_computed = path[0];
     for hash in &path[1..] {
         if last == 0 {
-            return Err(TlogError::InvalidProof(
-                "consistency proof has too many hashes".into(),
-            ));
+            return Err(TlogError::InvalidProof("consistency proof has too many hashes".into()));
         }
         if node & 1 == 1 || node == last {
             old_computed = node_hash(hash, &old_computed);
@@ -405,19 +349,13 @@ pub fn verify_consistency(
         last >>= 1;
     }
     if last != 0 {
-        return Err(TlogError::InvalidProof(
-            "consistency proof has too few hashes".into(),
-        ));
+        return Err(TlogError::InvalidProof("consistency proof has too few hashes".into()));
     }
     if old_computed != *old_root {
-        return Err(TlogError::InvalidProof(
-            "consistency proof does not lead to the old root".into(),
-        ));
+        return Err(TlogError::InvalidProof("consistency proof does not lead to the old root".into()));
     }
     if new_computed != *new_root {
-        return Err(TlogError::InvalidProof(
-            "consistency proof does not lead to the new root".into(),
-        ));
+        return Err(TlogError::InvalidProof("consistency proof does not lead to the new root".into()));
     }
     Ok(())
 }
@@ -444,9 +382,7 @@ mod tests {
         // Sizes around tile boundaries exercise levels 0 and 1 and the
         // split of a range into perfect subtrees.
         let reader = leaves(70_000);
-        for size in [
-            0, 1, 2, 255, 256, 257, 511, 512, 513, 65_535, 65_536, 65_537, 70_000,
-        ] {
+        for size in [0, 1, 2, 255, 256, 257, 511, 512, 513, 65_535, 65_536, 65_537, 70_000] {
             assert_eq!(
                 tree_root(size, &reader).unwrap(),
                 root_of_leaf_hashes(&reader.0[..size as usize]),
@@ -463,10 +399,7 @@ mod tests {
         assert!(reader.read_hash(1, 0).is_ok());
         assert!(matches!(reader.read_hash(1, 1), Err(TlogError::Read(_))));
         assert!(matches!(reader.read_hash(8, 0), Err(TlogError::Read(_))));
-        assert!(matches!(
-            reader.read_hash(7, u64::MAX),
-            Err(TlogError::Read(_))
-        ));
+        assert!(matches!(reader.read_hash(7, u64::MAX), Err(TlogError::Read(_))));
     }
 
     #[test]
@@ -474,14 +407,8 @@ mod tests {
         let reader = leaves(10);
         assert!(inclusion_proof(10, 10, &reader).is_err());
         assert!(consistency_proof(11, 10, &reader).is_err());
-        assert_eq!(
-            consistency_proof(0, 10, &reader).unwrap(),
-            Vec::<Hash>::new()
-        );
-        assert_eq!(
-            consistency_proof(7, 7, &reader).unwrap(),
-            Vec::<Hash>::new()
-        );
+        assert_eq!(consistency_proof(0, 10, &reader).unwrap(), Vec::<Hash>::new());
+        assert_eq!(consistency_proof(7, 7, &reader).unwrap(), Vec::<Hash>::new());
     }
 
     #[test]

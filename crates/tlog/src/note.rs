@@ -30,10 +30,7 @@ const MAX_COSIGNATURE_TIME: u64 = i64::MAX as u64;
 /// Whether `name` is a valid key name: non-empty, no Unicode white space, no
 /// `+`. Control characters are refused too, since a note may not hold them.
 fn is_valid_key_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 fn check_key_name(name: &str) -> Result<(), TlogError> {
@@ -65,10 +62,7 @@ fn check_note_text(what: &'static str, text: &str) -> Result<(), TlogError> {
         return Err(malformed(what, "text must end with a newline"));
     }
     if text.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(malformed(
-            what,
-            "text contains a control character other than newline",
-        ));
+        return Err(malformed(what, "text contains a control character other than newline"));
     }
     Ok(())
 }
@@ -104,19 +98,15 @@ impl NoteSigner {
     pub fn generate(name: &str) -> Result<NoteSigner, TlogError> {
         check_key_name(name)?;
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|error| {
-            TlogError::Signature(format!("cannot get randomness for a new key: {error}"))
-        })?;
+        getrandom::fill(&mut seed)
+            .map_err(|error| TlogError::Signature(format!("cannot get randomness for a new key: {error}")))?;
         NoteSigner::from_seed(name, seed)
     }
 
     /// The key derived from a 32-byte Ed25519 seed (RFC 8032).
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<NoteSigner, TlogError> {
         check_key_name(name)?;
-        Ok(NoteSigner {
-            name: name.to_owned(),
-            signing_key: SigningKey::from_bytes(&seed),
-        })
+        Ok(NoteSigner { name: name.to_owned(), signing_key: SigningKey::from_bytes(&seed) })
     }
 
     /// The key name.
@@ -126,30 +116,18 @@ impl NoteSigner {
 
     /// The key id of the Ed25519 (type 0x01) key.
     pub fn key_id(&self) -> [u8; 4] {
-        key_id(
-            &self.name,
-            KEY_TYPE_ED25519,
-            self.signing_key.verifying_key().as_bytes(),
-        )
+        key_id(&self.name, KEY_TYPE_ED25519, self.signing_key.verifying_key().as_bytes())
     }
 
     /// The verifier for notes signed by [`NoteSigner::sign`].
     pub fn verifier(&self) -> NoteVerifier {
-        NoteVerifier::new(
-            &self.name,
-            KEY_TYPE_ED25519,
-            self.signing_key.verifying_key(),
-        )
+        NoteVerifier::new(&self.name, KEY_TYPE_ED25519, self.signing_key.verifying_key())
     }
 
     /// The verifier for cosignatures made by [`NoteSigner::cosign`] (key type
     /// 0x04, so a different key id from [`NoteSigner::verifier`]).
     pub fn cosignature_verifier(&self) -> NoteVerifier {
-        NoteVerifier::new(
-            &self.name,
-            KEY_TYPE_COSIGNATURE_V1,
-            self.signing_key.verifying_key(),
-        )
+        NoteVerifier::new(&self.name, KEY_TYPE_COSIGNATURE_V1, self.signing_key.verifying_key())
     }
 
     /// The private key in the text form of Go's `note.GenerateKey`:
@@ -159,12 +137,7 @@ impl NoteSigner {
         let mut key = Vec::with_capacity(33);
         key.push(KEY_TYPE_ED25519);
         key.extend_from_slice(self.signing_key.as_bytes());
-        format!(
-            "{PRIVATE_KEY_PREFIX}{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id()),
-            encode_base64(&key)
-        )
+        format!("{PRIVATE_KEY_PREFIX}{}+{}+{}", self.name, hex::encode(self.key_id()), encode_base64(&key))
     }
 
     /// Parses a private key string written by
@@ -174,26 +147,19 @@ impl NoteSigner {
         const WHAT: &str = "private key";
         let text = text.strip_suffix('\n').unwrap_or(text);
         let text = text.strip_suffix('\r').unwrap_or(text);
-        let rest = text
-            .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or_else(|| malformed(WHAT, "does not start with PRIVATE+KEY+"))?;
+        let rest =
+            text.strip_prefix(PRIVATE_KEY_PREFIX).ok_or_else(|| malformed(WHAT, "does not start with PRIVATE+KEY+"))?;
         let parts: Vec<&str> = rest.splitn(3, '+').collect();
         let [name, id_hex, key_base64] = parts[..] else {
-            return Err(malformed(
-                WHAT,
-                "expected PRIVATE+KEY+<name>+<key id>+<key>",
-            ));
+            return Err(malformed(WHAT, "expected PRIVATE+KEY+<name>+<key id>+<key>"));
         };
         check_key_name(name)?;
         let id = parse_key_id_hex(WHAT, id_hex)?;
-        let key = decode_base64_canonical(key_base64)
-            .ok_or_else(|| malformed(WHAT, "key is not valid base64"))?;
+        let key = decode_base64_canonical(key_base64).ok_or_else(|| malformed(WHAT, "key is not valid base64"))?;
         let Some((&KEY_TYPE_ED25519, seed)) = key.split_first() else {
             return Err(malformed(WHAT, "not an Ed25519 key (type 0x01)"));
         };
-        let seed: [u8; 32] = seed
-            .try_into()
-            .map_err(|_| malformed(WHAT, "Ed25519 seed must be 32 bytes"))?;
+        let seed: [u8; 32] = seed.try_into().map_err(|_| malformed(WHAT, "Ed25519 seed must be 32 bytes"))?;
         let signer = NoteSigner::from_seed(name, seed)?;
         if signer.key_id() != id {
             return Err(malformed(WHAT, "key id does not match the key"));
@@ -210,11 +176,7 @@ impl NoteSigner {
         let mut bytes = Vec::with_capacity(68);
         bytes.extend_from_slice(&self.key_id());
         bytes.extend_from_slice(&signature.to_bytes());
-        Ok(format!(
-            "{text}\n{SIGNATURE_LINE_PREFIX}{} {}\n",
-            self.name,
-            encode_base64(&bytes)
-        ))
+        Ok(format!("{text}\n{SIGNATURE_LINE_PREFIX}{} {}\n", self.name, encode_base64(&bytes)))
     }
 
     /// A `cosignature/v1` signature line (key type 0x04) over a checkpoint
@@ -223,22 +185,14 @@ impl NoteSigner {
     pub fn cosign(&self, checkpoint_text: &str, timestamp: u64) -> Result<String, TlogError> {
         Checkpoint::parse(checkpoint_text)?;
         if timestamp > MAX_COSIGNATURE_TIME {
-            return Err(TlogError::Signature(format!(
-                "cosignature timestamp {timestamp} exceeds 2^63-1"
-            )));
+            return Err(TlogError::Signature(format!("cosignature timestamp {timestamp} exceeds 2^63-1")));
         }
-        let signature = self
-            .signing_key
-            .sign(&cosigned_message(timestamp, checkpoint_text));
+        let signature = self.signing_key.sign(&cosigned_message(timestamp, checkpoint_text));
         let mut bytes = Vec::with_capacity(76);
         bytes.extend_from_slice(&self.cosignature_verifier().key_id);
         bytes.extend_from_slice(&timestamp.to_be_bytes());
         bytes.extend_from_slice(&signature.to_bytes());
-        Ok(format!(
-            "{SIGNATURE_LINE_PREFIX}{} {}\n",
-            self.name,
-            encode_base64(&bytes)
-        ))
+        Ok(format!("{SIGNATURE_LINE_PREFIX}{} {}\n", self.name, encode_base64(&bytes)))
     }
 }
 
@@ -247,9 +201,7 @@ fn parse_key_id_hex(what: &'static str, text: &str) -> Result<[u8; 4], TlogError
         return Err(malformed(what, "key id must be 8 hex digits"));
     }
     let bytes = hex::decode(text).map_err(|_| malformed(what, "key id must be 8 hex digits"))?;
-    bytes
-        .try_into()
-        .map_err(|_| malformed(what, "key id must be 8 hex digits"))
+    bytes.try_into().map_err(|_| malformed(what, "key id must be 8 hex digits"))
 }
 
 /// A public key that verifies note signatures: a name, a key id, a key type
@@ -287,22 +239,17 @@ impl NoteVerifier {
         };
         check_key_name(name)?;
         let id = parse_key_id_hex(WHAT, id_hex)?;
-        let key = decode_base64_canonical(key_base64)
-            .ok_or_else(|| malformed(WHAT, "key is not valid base64"))?;
+        let key = decode_base64_canonical(key_base64).ok_or_else(|| malformed(WHAT, "key is not valid base64"))?;
         let Some((&key_type, public_key)) = key.split_first() else {
             return Err(malformed(WHAT, "key is empty"));
         };
         if key_type != KEY_TYPE_ED25519 && key_type != KEY_TYPE_COSIGNATURE_V1 {
-            return Err(malformed(
-                WHAT,
-                format!("unsupported key type 0x{key_type:02x}"),
-            ));
+            return Err(malformed(WHAT, format!("unsupported key type 0x{key_type:02x}")));
         }
-        let public_key: [u8; 32] = public_key
-            .try_into()
-            .map_err(|_| malformed(WHAT, "Ed25519 public key must be 32 bytes"))?;
-        let public_key = VerifyingKey::from_bytes(&public_key)
-            .map_err(|_| malformed(WHAT, "not a valid Ed25519 public key"))?;
+        let public_key: [u8; 32] =
+            public_key.try_into().map_err(|_| malformed(WHAT, "Ed25519 public key must be 32 bytes"))?;
+        let public_key =
+            VerifyingKey::from_bytes(&public_key).map_err(|_| malformed(WHAT, "not a valid Ed25519 public key"))?;
         let verifier = NoteVerifier::new(name, key_type, public_key);
         if verifier.key_id != id {
             return Err(malformed(WHAT, "key id does not match the key"));
@@ -338,9 +285,7 @@ impl NoteVerifier {
                 let Ok(signature) = Signature::from_slice(signature) else {
                     return false;
                 };
-                self.public_key
-                    .verify_strict(text.as_bytes(), &signature)
-                    .is_ok()
+                self.public_key.verify_strict(text.as_bytes(), &signature).is_ok()
             }
             KEY_TYPE_COSIGNATURE_V1 => {
                 let Some((timestamp, signature)) = signature.split_first_chunk::<8>() else {
@@ -353,9 +298,7 @@ impl NoteVerifier {
                 let Ok(signature) = Signature::from_slice(signature) else {
                     return false;
                 };
-                self.public_key
-                    .verify_strict(&cosigned_message(timestamp, text), &signature)
-                    .is_ok()
+                self.public_key.verify_strict(&cosigned_message(timestamp, text), &signature).is_ok()
             }
             _ => false,
         }
@@ -367,13 +310,7 @@ impl fmt::Display for NoteVerifier {
         let mut key = Vec::with_capacity(33);
         key.push(self.key_type);
         key.extend_from_slice(self.public_key.as_bytes());
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            encode_base64(&key)
-        )
+        write!(f, "{}+{}+{}", self.name, hex::encode(self.key_id), encode_base64(&key))
     }
 }
 
@@ -402,11 +339,7 @@ impl NoteSignature {
         let mut bytes = Vec::with_capacity(4 + self.signature.len());
         bytes.extend_from_slice(&self.key_id);
         bytes.extend_from_slice(&self.signature);
-        format!(
-            "{SIGNATURE_LINE_PREFIX}{} {}\n",
-            self.name,
-            encode_base64(&bytes)
-        )
+        format!("{SIGNATURE_LINE_PREFIX}{} {}\n", self.name, encode_base64(&bytes))
     }
 }
 
@@ -428,40 +361,26 @@ impl Note {
     pub fn parse(signed: &str) -> Result<Note, TlogError> {
         const WHAT: &str = "signed note";
         if signed.chars().any(|c| c < ' ' && c != '\n') {
-            return Err(malformed(
-                WHAT,
-                "contains a control character other than newline",
-            ));
+            return Err(malformed(WHAT, "contains a control character other than newline"));
         }
         // The text is separated from the signatures by the last blank line.
-        let split = signed
-            .rfind("\n\n")
-            .ok_or_else(|| malformed(WHAT, "no blank line before the signatures"))?;
+        let split = signed.rfind("\n\n").ok_or_else(|| malformed(WHAT, "no blank line before the signatures"))?;
         let text = &signed[..split + 1];
         let signature_block = &signed[split + 2..];
         if signature_block.is_empty() {
             return Err(malformed(WHAT, "no signature lines"));
         }
         let Some(signature_block) = signature_block.strip_suffix('\n') else {
-            return Err(malformed(
-                WHAT,
-                "last signature line does not end in a newline",
-            ));
+            return Err(malformed(WHAT, "last signature line does not end in a newline"));
         };
         let mut signatures = Vec::new();
         for line in signature_block.split('\n') {
             if signatures.len() == MAX_SIGNATURES {
-                return Err(malformed(
-                    WHAT,
-                    format!("more than {MAX_SIGNATURES} signatures"),
-                ));
+                return Err(malformed(WHAT, format!("more than {MAX_SIGNATURES} signatures")));
             }
             signatures.push(parse_signature_line(line)?);
         }
-        Ok(Note {
-            text: text.to_owned(),
-            signatures,
-        })
+        Ok(Note { text: text.to_owned(), signatures })
     }
 
     /// The signed note in its text form: text, blank line, signature lines.
@@ -484,9 +403,7 @@ impl Note {
     pub fn verify(&self, verifiers: &[NoteVerifier]) -> Result<Vec<String>, TlogError> {
         let mut verified: Vec<String> = Vec::new();
         for signature in &self.signatures {
-            let Some(verifier) = verifiers
-                .iter()
-                .find(|v| v.name == signature.name && v.key_id == signature.key_id)
+            let Some(verifier) = verifiers.iter().find(|v| v.name == signature.name && v.key_id == signature.key_id)
             else {
                 continue;
             };
@@ -513,12 +430,11 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature, TlogError> {
     let rest = line
         .strip_prefix(SIGNATURE_LINE_PREFIX)
         .ok_or_else(|| malformed(WHAT, "does not start with an em dash and a space"))?;
-    let (name, signature_base64) = rest
-        .split_once(' ')
-        .ok_or_else(|| malformed(WHAT, "expected a key name and a signature"))?;
+    let (name, signature_base64) =
+        rest.split_once(' ').ok_or_else(|| malformed(WHAT, "expected a key name and a signature"))?;
     check_key_name(name)?;
-    let bytes = decode_base64_canonical(signature_base64)
-        .ok_or_else(|| malformed(WHAT, "signature is not valid base64"))?;
+    let bytes =
+        decode_base64_canonical(signature_base64).ok_or_else(|| malformed(WHAT, "signature is not valid base64"))?;
     if bytes.len() < 5 {
         return Err(malformed(WHAT, "signature is too short"));
     }
@@ -588,23 +504,10 @@ mod tests {
         let cosigner = signer().cosignature_verifier();
         assert_eq!(cosigner.key_type(), KEY_TYPE_COSIGNATURE_V1);
         assert_ne!(cosigner.key_id(), verifier.key_id());
-        assert_eq!(
-            NoteVerifier::parse(&cosigner.to_string()).unwrap(),
-            cosigner
-        );
+        assert_eq!(NoteVerifier::parse(&cosigner.to_string()).unwrap(), cosigner);
         let renamed = text.replacen("example.com/key", "example.com/other", 1);
-        assert!(matches!(
-            NoteVerifier::parse(&renamed),
-            Err(TlogError::Malformed { .. })
-        ));
-        for bad in [
-            "",
-            "a+b",
-            "a+00000000+",
-            "a+0000000+AQ==",
-            "a b+00000000+AQ==",
-            &format!("{text}+x"),
-        ] {
+        assert!(matches!(NoteVerifier::parse(&renamed), Err(TlogError::Malformed { .. })));
+        for bad in ["", "a+b", "a+00000000+", "a+0000000+AQ==", "a b+00000000+AQ==", &format!("{text}+x")] {
             assert!(NoteVerifier::parse(bad).is_err(), "{bad:?}");
         }
         // Unknown key type 0x02 with a correct key id is still refused.
@@ -625,10 +528,7 @@ mod tests {
         let note = Note::parse(&signed).unwrap();
         assert_eq!(note.text, "hello\n\nworld\n");
         assert_eq!(note.to_text(), signed);
-        assert_eq!(
-            note.verify(&[signer.verifier()]).unwrap(),
-            ["example.com/key"]
-        );
+        assert_eq!(note.verify(&[signer.verifier()]).unwrap(), ["example.com/key"]);
     }
 
     #[test]
@@ -638,10 +538,7 @@ mod tests {
         let line = signer.cosign(text, 1234).unwrap();
         let note = Note::parse(&format!("{text}\n{line}")).unwrap();
         assert_eq!(note.signatures[0].cosignature_timestamp(), Some(1234));
-        assert_eq!(
-            note.verify(&[signer.cosignature_verifier()]).unwrap(),
-            ["example.com/key"]
-        );
+        assert_eq!(note.verify(&[signer.cosignature_verifier()]).unwrap(), ["example.com/key"]);
         // A cosignature does not verify as a plain note signature, and the
         // key ids differ, so the plain verifier does not even consider it.
         assert!(note.verify(&[signer.verifier()]).is_err());

@@ -4,9 +4,7 @@
 use crate::checkpoint::{Checkpoint, open_checkpoint};
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{Note, NoteVerifier};
-use crate::{
-    TlogError, decode_base64_canonical, encode_base64, malformed, parse_canonical_decimal,
-};
+use crate::{TlogError, decode_base64_canonical, encode_base64, malformed, parse_canonical_decimal};
 
 /// First line of every tlog-proof.
 pub const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -65,9 +63,8 @@ impl TlogProof {
             .and_then(|rest| rest.strip_prefix('\n'))
             .ok_or_else(|| malformed(WHAT, format!("first line must be {TLOG_PROOF_HEADER}")))?;
         let mut next_line = |what: &str| -> Result<&str, TlogError> {
-            let (line, tail) = rest
-                .split_once('\n')
-                .ok_or_else(|| malformed(WHAT, format!("ends before the {what}")))?;
+            let (line, tail) =
+                rest.split_once('\n').ok_or_else(|| malformed(WHAT, format!("ends before the {what}")))?;
             rest = tail;
             Ok(line)
         };
@@ -75,8 +72,7 @@ impl TlogProof {
         let mut extra = None;
         if let Some(encoded) = line.strip_prefix("extra ") {
             extra = Some(
-                decode_base64_canonical(encoded)
-                    .ok_or_else(|| malformed(WHAT, "extra data is not valid base64"))?,
+                decode_base64_canonical(encoded).ok_or_else(|| malformed(WHAT, "extra data is not valid base64"))?,
             );
             line = next_line("index line")?;
         }
@@ -90,28 +86,16 @@ impl TlogProof {
             if line.is_empty() {
                 break;
             }
-            let hash: Hash = decode_base64_canonical(line)
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or_else(|| {
-                    malformed(
-                        WHAT,
-                        format!(
-                            "proof line {} is not a base64 SHA-256 hash",
-                            proof.len() + 1
-                        ),
-                    )
+            let hash: Hash =
+                decode_base64_canonical(line).and_then(|bytes| bytes.try_into().ok()).ok_or_else(|| {
+                    malformed(WHAT, format!("proof line {} is not a base64 SHA-256 hash", proof.len() + 1))
                 })?;
             proof.push(hash);
         }
         let checkpoint = rest.to_owned();
         let note = Note::parse(&checkpoint)?;
         Checkpoint::parse(&note.text)?;
-        Ok(TlogProof {
-            extra,
-            index,
-            proof,
-            checkpoint,
-        })
+        Ok(TlogProof { extra, index, proof, checkpoint })
     }
 }
 
@@ -120,18 +104,8 @@ impl TlogProof {
 /// is included at `proof.index` under the checkpoint's root. Returns the
 /// checkpoint. Witness cosignatures are not checked here: apply a witness
 /// policy with [`Note::verify`] on `proof.checkpoint`.
-pub fn verify_tlog_proof(
-    proof: &TlogProof,
-    entry: &[u8],
-    verifier: &NoteVerifier,
-) -> Result<Checkpoint, TlogError> {
+pub fn verify_tlog_proof(proof: &TlogProof, entry: &[u8], verifier: &NoteVerifier) -> Result<Checkpoint, TlogError> {
     let checkpoint = open_checkpoint(&proof.checkpoint, verifier)?;
-    verify_inclusion(
-        &leaf_hash(entry),
-        proof.index,
-        checkpoint.size,
-        &proof.proof,
-        &checkpoint.root,
-    )?;
+    verify_inclusion(&leaf_hash(entry), proof.index, checkpoint.size, &proof.proof, &checkpoint.root)?;
     Ok(checkpoint)
 }

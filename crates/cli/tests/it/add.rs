@@ -13,7 +13,12 @@ fn files_and_folders_become_items_and_duplicates_are_stored_once() {
     assert_eq!(code, 0, "{outcomes:?}");
     let statuses: Vec<(&str, &str)> = outcomes
         .iter()
-        .map(|o| (Path::new(o["path"].as_str().unwrap()).file_name().unwrap().to_str().unwrap(), o["status"].as_str().unwrap()))
+        .map(|o| {
+            (
+                Path::new(o["path"].as_str().unwrap()).file_name().unwrap().to_str().unwrap(),
+                o["status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(statuses, vec![("a.txt", "added"), ("b.pdf", "added"), ("copy-of-a.txt", "duplicate")]);
     assert_eq!(outcomes[2]["item"], outcomes[0]["item"]);
@@ -30,7 +35,8 @@ fn files_and_folders_become_items_and_duplicates_are_stored_once() {
     // The object holds the bytes and a metadata record.
     let object = archive.object_dir(outcomes[1]["item"].as_str().unwrap());
     assert_eq!(std::fs::read(object.join("v1/content/file.pdf")).unwrap(), b"%PDF-1.4 not really");
-    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(object.join("v1/content/evident.json")).unwrap()).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(object.join("v1/content/evident.json")).unwrap()).unwrap();
     assert_eq!(record["original_name"], "b.pdf");
     assert_eq!(record["media_type"], "application/pdf");
     assert_eq!(record["added_by"], "tester");
@@ -66,7 +72,15 @@ fn bad_inputs_are_rejected_one_by_one_and_nothing_partial_is_stored() {
     std::fs::write(&non_utf8, b"latin-1 name").unwrap();
 
     let (outcomes, code) = archive.add(
-        &[&good, &missing, &fifo, Path::new("/dev/null"), &archive.input("loop"), non_utf8.parent().unwrap(), Path::new("/proc/self/mem")],
+        &[
+            &good,
+            &missing,
+            &fifo,
+            Path::new("/dev/null"),
+            &archive.input("loop"),
+            non_utf8.parent().unwrap(),
+            Path::new("/proc/self/mem"),
+        ],
         &[],
     );
     assert_eq!(code, 1, "{outcomes:#?}");

@@ -25,7 +25,8 @@ fn zip_members_become_items_with_the_container_as_provenance() {
     assert!(outcomes[0]["path"].as_str().unwrap().ends_with("bundle.zip!/testimonies/t1.txt"));
     let object = archive.object_dir(outcomes[1]["item"].as_str().unwrap());
     assert_eq!(std::fs::read(object.join("v1/content/file.txt")).unwrap(), "第二份证词".as_bytes());
-    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(object.join("v1/content/evident.json")).unwrap()).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(object.join("v1/content/evident.json")).unwrap()).unwrap();
     assert_eq!(record["provenance"]["container"]["format"], "zip");
     assert_eq!(record["provenance"]["member"], "t2.txt");
     let container_sha = {
@@ -49,7 +50,11 @@ fn tar_and_tar_gz_members_become_items() {
     let gz_path = archive.input("set.tar.gz");
     for (path, gzip) in [(&tar_path, false), (&gz_path, true)] {
         let file = std::fs::File::create(path).unwrap();
-        let writer: Box<dyn Write> = if gzip { Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::default())) } else { Box::new(file) };
+        let writer: Box<dyn Write> = if gzip {
+            Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()))
+        } else {
+            Box::new(file)
+        };
         let mut builder = tar::Builder::new(writer);
         let body: &[u8] = if gzip { b"gz member" } else { b"tar member" };
         let mut header = tar::Header::new_gnu();
@@ -194,7 +199,10 @@ fn zip_bombs_and_corrupt_archives_are_refused() {
     let (outcomes, code) = archive.add(&[&cut, &garbage, &truncated], &[]);
     assert_eq!(code, 1);
     assert!(outcomes.len() >= 3, "{outcomes:#?}");
-    assert!(outcomes.iter().all(|o| o["status"] == "rejected" && o["error"].as_str().unwrap().contains("corrupt")), "{outcomes:#?}");
+    assert!(
+        outcomes.iter().all(|o| o["status"] == "rejected" && o["error"].as_str().unwrap().contains("corrupt")),
+        "{outcomes:#?}"
+    );
     assert!(outcomes[0]["path"].as_str().unwrap().ends_with("cut.zip"));
     assert!(outcomes[1]["path"].as_str().unwrap().ends_with("garbage.zip"));
     assert!(outcomes[2]["path"].as_str().unwrap().contains("truncated.tar.gz"));

@@ -17,7 +17,8 @@ fn object_ids(ocfl: &Path) -> BTreeSet<String> {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.join("0=ocfl_object_1.1").exists() {
-                let inventory: serde_json::Value = serde_json::from_slice(&std::fs::read(path.join("inventory.json")).unwrap()).unwrap();
+                let inventory: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(path.join("inventory.json")).unwrap()).unwrap();
                 ids.insert(inventory["id"].as_str().unwrap().to_owned());
             } else if path.is_dir() {
                 stack.push(path);
@@ -61,7 +62,8 @@ fn kill_9_at_random_moments_loses_no_acknowledged_item() {
             .unwrap();
         let delay = Duration::from_millis(random_below(1500));
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
+        let reader =
+            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
         let started = Instant::now();
         while started.elapsed() < delay {
             if child.try_wait().unwrap().is_some() {
@@ -89,7 +91,11 @@ fn kill_9_at_random_moments_loses_no_acknowledged_item() {
         for item in &added {
             assert!(present.contains(item), "round {round}: item {item} was reported added but is gone");
         }
-        assert_eq!(report["items"].as_u64().unwrap(), present.len() as u64, "round {round}: objects and items disagree");
+        assert_eq!(
+            report["items"].as_u64().unwrap(),
+            present.len() as u64,
+            "round {round}: objects and items disagree"
+        );
         assert_eq!(std::fs::read_dir(archive.dir.join("tmp")).unwrap().count(), 0);
         if let Some(item) = added.last() {
             let output = archive.run(&["receipt", item]);

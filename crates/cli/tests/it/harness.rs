@@ -23,7 +23,8 @@ impl TestArchive {
     pub fn new() -> TestArchive {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().join("archive");
-        let output = evident_command().arg("init").arg(&dir).args(["--origin", "test.example/evident"]).output().unwrap();
+        let output =
+            evident_command().arg("init").arg(&dir).args(["--origin", "test.example/evident"]).output().unwrap();
         assert!(output.status.success(), "init failed: {}", String::from_utf8_lossy(&output.stderr));
         let vkey = String::from_utf8(output.stdout).unwrap().trim().to_owned();
         TestArchive { temp, dir, vkey }

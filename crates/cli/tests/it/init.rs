@@ -10,7 +10,12 @@ fn init_prints_the_verifier_key_and_signs_an_empty_log() {
     assert!(parts[2].starts_with('A') && parts[2].len() == 44, "{}", archive.vkey);
     assert_eq!(stdout(&archive.run(&["key"])).trim(), archive.vkey);
     let checkpoint = stdout(&archive.run(&["checkpoint"]));
-    assert!(checkpoint.starts_with("test.example/evident\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n— test.example/evident "), "{checkpoint}");
+    assert!(
+        checkpoint.starts_with(
+            "test.example/evident\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n— test.example/evident "
+        ),
+        "{checkpoint}"
+    );
     assert!(archive.dir.join("ocfl/0=ocfl_1.1").exists());
     archive.assert_verifies();
 }
@@ -73,7 +78,12 @@ fn the_key_file_can_live_outside_the_archive() {
 #[test]
 fn bad_origins_and_missing_archives_are_clear_errors() {
     let temp = tempfile::tempdir().unwrap();
-    let output = evident_command().arg("init").arg(temp.path().join("a")).args(["--origin", "https://x.example/log"]).output().unwrap();
+    let output = evident_command()
+        .arg("init")
+        .arg(temp.path().join("a"))
+        .args(["--origin", "https://x.example/log"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no scheme"), "{}", stderr(&output));
     assert!(!temp.path().join("a/evident.json").exists());
@@ -85,4 +95,52 @@ fn bad_origins_and_missing_archives_are_clear_errors() {
     let output = evident_command().arg("checkpoint").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--archive"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_damaged_archive_directory_is_a_clear_error_and_nothing_is_changed() {
+    let archive = TestArchive::new();
+    let input = archive.write_input("a.txt", b"kept safe");
+    archive.add_one(&input);
+    let other = archive.write_input("b.txt", b"never added");
+
+    // evident.json that is not JSON
+    let settings = archive.dir.join("evident.json");
+    let saved = std::fs::read(&settings).unwrap();
+    std::fs::write(&settings, b"{ not json").unwrap();
+    let output = archive.command().arg("add").arg(&other).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("corrupted") && stderr(&output).contains("evident.json"), "{}", stderr(&output));
+    std::fs::write(&settings, saved).unwrap();
+
+    // a database that is not SQLite
+    let database = archive.dir.join("evident.db");
+    let saved = std::fs::read(&database).unwrap();
+    std::fs::write(&database, b"garbage, not a database").unwrap();
+    let output = archive.command().arg("add").arg(&other).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("database"), "{}", stderr(&output));
+    std::fs::write(&database, saved).unwrap();
+
+    // a storage root without its declaration
+    let declaration = archive.dir.join("ocfl/0=ocfl_1.1");
+    std::fs::remove_file(&declaration).unwrap();
+    let output = archive.command().arg("add").arg(&other).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not an OCFL storage root"), "{}", stderr(&output));
+    std::fs::write(&declaration, b"ocfl_1.1\n").unwrap();
+
+    // a damaged tile: add refuses to build on it; verify names it
+    let tile = archive.dir.join("log/tile/0/000.p/1");
+    flip_byte(&tile, 0);
+    let output = archive.command().arg("add").arg(&other).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("log tiles"), "{}", stderr(&output));
+    assert!(archive.problems().iter().any(|p| p.starts_with("log/tile/0/000.p/1")));
+    flip_byte(&tile, 0);
+
+    // after all that, the archive holds exactly what it held
+    let (report, code) = archive.verify();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["items"], 1);
 }

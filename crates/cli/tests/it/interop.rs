@@ -24,7 +24,9 @@ fn go_verifier() -> PathBuf {
         .env("GOCACHE", gocache)
         .env("GOFLAGS", "")
         .status()
-        .unwrap_or_else(|e| panic!("cannot run go ({e}); run scripts/test, which installs golang-go and golang-golang-x-mod-dev"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run go ({e}); run scripts/test, which installs golang-go and golang-golang-x-mod-dev")
+        });
     assert!(status.success(), "go build of {} failed", source.display());
     out
 }
@@ -46,7 +48,8 @@ fn go_sumdb_verifies_our_checkpoints_tiles_and_receipts() {
     let mut receipts = Vec::new();
     for outcome in [&first[3], &second[0], &second[299], &second[599]] {
         let path = archive.temp.path().join(format!("{}.receipt", outcome["item"].as_str().unwrap()));
-        let output = archive.command().args(["receipt", outcome["item"].as_str().unwrap(), "-o"]).arg(&path).output().unwrap();
+        let output =
+            archive.command().args(["receipt", outcome["item"].as_str().unwrap(), "-o"]).arg(&path).output().unwrap();
         assert!(output.status.success(), "{}", stderr(&output));
         receipts.push(path);
     }
@@ -86,7 +89,9 @@ fn ocfl_py_finds_the_storage_root_valid() {
         for object in object_dirs(&archive.dir.join("ocfl")) {
             command.arg(object);
         }
-        command.output().unwrap_or_else(|e| panic!("cannot run {validator} ({e}); run scripts/test, which installs ocfl-py"))
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {validator} ({e}); run scripts/test, which installs ocfl-py"))
     };
     let output = run(&archive);
     let text = format!("{}{}", stdout(&output), stderr(&output));

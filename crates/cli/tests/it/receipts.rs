@@ -17,7 +17,14 @@ fn a_receipt_and_the_file_are_enough_to_check_offline() {
     // The check needs no archive: move it away first.
     std::fs::rename(&archive.dir, archive.temp.path().join("gone")).unwrap();
     let check = |receipt: &std::path::Path, file: &std::path::Path, key: &str| {
-        evident_command().arg("check-receipt").arg(receipt).arg("--file").arg(file).args(["--key", key]).output().unwrap()
+        evident_command()
+            .arg("check-receipt")
+            .arg(receipt)
+            .arg("--file")
+            .arg(file)
+            .args(["--key", key])
+            .output()
+            .unwrap()
     };
     let output = check(&receipt, &file, &archive.vkey);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));

@@ -22,17 +22,13 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn bytes(value: &Value) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(value.as_str().unwrap_or(""))
-        .unwrap()
+    base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap_or("")).unwrap()
 }
 
 /// A leaf or proof hash: anything that is not 32 bytes is not a SHA-256 hash,
 /// and the typed API cannot even be called with it, so the case fails.
 fn hash(value: &Value) -> Result<Hash, String> {
-    bytes(value)
-        .try_into()
-        .map_err(|bytes: Vec<u8>| format!("{} bytes is not a hash", bytes.len()))
+    bytes(value).try_into().map_err(|bytes: Vec<u8>| format!("{} bytes is not a hash", bytes.len()))
 }
 
 /// A root to compare against. The reference implementation takes roots as
@@ -94,12 +90,7 @@ fn all_transparency_dev_merkle_vectors_pass() {
     let dir = crate::vectors_dir().join("merkle");
     let mut files = Vec::new();
     json_files(&dir, &mut files);
-    assert_eq!(
-        files.len(),
-        196,
-        "expected 196 cases under {}",
-        dir.display()
-    );
+    assert_eq!(files.len(), 196, "expected 196 cases under {}", dir.display());
 
     let mut failures = Vec::new();
     let (mut inclusion, mut consistency) = (0, 0);
@@ -114,17 +105,9 @@ fn all_transparency_dev_merkle_vectors_pass() {
         };
         let want_error = case["wantErr"].as_bool().unwrap();
         if outcome.is_err() != want_error {
-            failures.push(format!(
-                "{}: wantErr {want_error}, got {outcome:?}",
-                file.display()
-            ));
+            failures.push(format!("{}: wantErr {want_error}, got {outcome:?}", file.display()));
         }
     }
     assert!(inclusion > 0 && consistency > 0);
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }

@@ -5,8 +5,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use evident_tlog::{
-    LeafHashes, TileEdge, consistency_proof, inclusion_proof, root_of_leaf_hashes, tree_root,
-    verify_consistency, verify_inclusion,
+    LeafHashes, TileEdge, consistency_proof, inclusion_proof, root_of_leaf_hashes, tree_root, verify_consistency,
+    verify_inclusion,
 };
 
 use crate::tiles::{TileStore, test_leaves};

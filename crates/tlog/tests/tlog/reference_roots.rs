@@ -25,30 +25,12 @@ const REFERENCE_LEAVES: [&[u8]; 8] = [
 #[test]
 fn roots_match_the_spec_table() {
     let table: [(&[&[u8]], &str); 6] = [
-        (
-            &[],
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        ),
-        (
-            &[b""],
-            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        ),
-        (
-            &[b"hello"],
-            "8a2a5c9b768827de5a9552c38a044c66959c68f6d2f21b5260af54d2f87db827",
-        ),
-        (
-            &[b"", b"\x00"],
-            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-        ),
-        (
-            &REFERENCE_LEAVES,
-            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-        ),
-        (
-            &REFERENCE_LEAVES[..3],
-            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-        ),
+        (&[], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (&[b""], "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
+        (&[b"hello"], "8a2a5c9b768827de5a9552c38a044c66959c68f6d2f21b5260af54d2f87db827"),
+        (&[b"", b"\x00"], "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"),
+        (&REFERENCE_LEAVES, "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"),
+        (&REFERENCE_LEAVES[..3], "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77"),
     ];
     for (entries, want) in table {
         assert_eq!(root_hex(entries), want, "{} entries", entries.len());

@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use evident_tlog::{
-    Hash, HashReader, LeafHashes, TileEdge, TileId, TlogError, consistency_proof, decode_tile,
-    inclusion_proof, leaf_hash, partial_tiles_for_size, root_of_leaf_hashes, tile_containing_hash,
-    tiles_for_size, tree_root,
+    Hash, HashReader, LeafHashes, TileEdge, TileId, TlogError, consistency_proof, decode_tile, inclusion_proof,
+    leaf_hash, partial_tiles_for_size, root_of_leaf_hashes, tile_containing_hash, tiles_for_size, tree_root,
 };
 
 /// Stored tiles, as an archive would keep them: one file per tile id.
@@ -27,10 +26,7 @@ impl TileStore {
     }
 
     pub fn read(&self, id: TileId) -> Result<Vec<u8>, TlogError> {
-        self.tiles
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| TlogError::Read(format!("{} not stored", id.path())))
+        self.tiles.get(&id).cloned().ok_or_else(|| TlogError::Read(format!("{} not stored", id.path())))
     }
 }
 
@@ -53,9 +49,7 @@ impl HashReader for TileReader<'_> {
     fn read_hashes(&self, level: u8, start: u64, count: u64) -> Result<Vec<Hash>, TlogError> {
         let last = start + count - 1;
         if count == 0 || count > 128 || start / 256 != last / 256 {
-            return Err(TlogError::Read(format!(
-                "run {start}..={last} at level {level} is not within one tile"
-            )));
+            return Err(TlogError::Read(format!("run {start}..={last} at level {level} is not within one tile")));
         }
         let id = tile_containing_hash(self.size, level, last)
             .ok_or_else(|| TlogError::Read(format!("no hash {level}/{last}")))?;
@@ -76,33 +70,18 @@ pub fn test_leaves(count: u64, salt: u8) -> Vec<Hash> {
 
 #[test]
 fn tile_paths_from_the_spec() {
-    let tile = TileId {
-        level: 0,
-        index: 1_234_067,
-        width: 256,
-    };
+    let tile = TileId { level: 0, index: 1_234_067, width: 256 };
     assert_eq!(tile.path(), "tile/0/x001/x234/067");
     assert_eq!(tile.entries_path(), "tile/entries/x001/x234/067");
     assert!(tile.is_full());
     assert_eq!(TileId::parse("tile/0/x001/x234/067").unwrap(), tile);
-    assert_eq!(
-        TileId::parse_entries("tile/entries/x001/x234/067").unwrap(),
-        tile
-    );
+    assert_eq!(TileId::parse_entries("tile/entries/x001/x234/067").unwrap(), tile);
 
     let paths: Vec<String> = tiles_for_size(70_000).iter().map(TileId::path).collect();
     assert_eq!(paths.len(), 273 + 1 + 1 + 1 + 1);
     assert_eq!(paths[0], "tile/0/000");
     assert_eq!(paths[272], "tile/0/272");
-    assert_eq!(
-        &paths[273..],
-        [
-            "tile/0/273.p/112",
-            "tile/1/000",
-            "tile/1/001.p/17",
-            "tile/2/000.p/1"
-        ]
-    );
+    assert_eq!(&paths[273..], ["tile/0/273.p/112", "tile/1/000", "tile/1/001.p/17", "tile/2/000.p/1"]);
     for path in &paths {
         assert_eq!(&TileId::parse(path).unwrap().path(), path);
     }
@@ -123,10 +102,7 @@ fn non_canonical_tile_paths_are_rejected() {
         "tiles/0/273",
         "tile/0/273.P/12",
     ] {
-        assert!(
-            matches!(TileId::parse(bad), Err(TlogError::Malformed { .. })),
-            "{bad:?} was accepted"
-        );
+        assert!(matches!(TileId::parse(bad), Err(TlogError::Malformed { .. })), "{bad:?} was accepted");
     }
     assert!(TileId::parse_entries("tile/entries/x000/273").is_err());
     assert!(TileId::parse_entries("tile/0/273").is_err());
@@ -145,11 +121,7 @@ fn seventy_thousand_leaves_through_the_edge() {
     assert_eq!(edge.root(), want);
     assert_eq!(tree_root(70_000, &store.reader(70_000)).unwrap(), want);
     for id in tiles_for_size(70_000) {
-        assert!(
-            store.tiles.contains_key(&id),
-            "{} was never written",
-            id.path()
-        );
+        assert!(store.tiles.contains_key(&id), "{} was never written", id.path());
     }
     let reader = LeafHashes(leaves.clone());
     for index in [0, 255, 256, 65_535, 65_536, 69_999] {
