@@ -260,10 +260,10 @@ fn default_origin(dir: &Path) -> String {
 
 /// The login name: `USER`, `LOGNAME`, else the passwd entry of this uid.
 fn default_actor() -> String {
-    if let Ok(name) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
-        if !name.is_empty() {
-            return name;
-        }
+    if let Ok(name) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME"))
+        && !name.is_empty()
+    {
+        return name;
     }
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() }.to_string();

@@ -1,7 +1,8 @@
 //! Interoperability: ocfl-py, an independent OCFL implementation, must find our storage
 //! roots and objects valid, and must reject damaged ones.
 //!
-//! The validator is `$OCFL_VALIDATE`, or `ocfl-validate.py` on `PATH`, run unmodified.
+//! The validator is `$OCFL_VALIDATE`, else the one `scripts/install-test-deps` puts in
+//! the workspace's `.venv`, else `ocfl-validate.py` on `PATH`; it runs unmodified.
 //! `scripts/test` installs it. If it cannot be run, these tests fail: a skipped
 //! interoperability check would look like a passing one.
 //!
@@ -99,7 +100,9 @@ fn build_storage_root(dir: &Path) -> (StorageRoot, Vec<String>) {
 
 /// The validator executable: `$OCFL_VALIDATE`, or `ocfl-validate.py` on `PATH`.
 fn validator() -> PathBuf {
-    let name = std::env::var_os("OCFL_VALIDATE").unwrap_or_else(|| "ocfl-validate.py".into());
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/ocfl-validate.py");
+    let name = std::env::var_os("OCFL_VALIDATE")
+        .unwrap_or_else(|| if venv.exists() { venv.into_os_string() } else { "ocfl-validate.py".into() });
     let name = PathBuf::from(name);
     if name.components().count() > 1 {
         return name;

@@ -11,21 +11,7 @@ use std::time::{Duration, Instant};
 use crate::harness::*;
 
 fn object_ids(ocfl: &Path) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    let mut stack = vec![ocfl.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.join("0=ocfl_object_1.1").exists() {
-                let inventory: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(path.join("inventory.json")).unwrap()).unwrap();
-                ids.insert(inventory["id"].as_str().unwrap().to_owned());
-            } else if path.is_dir() {
-                stack.push(path);
-            }
-        }
-    }
-    ids
+    object_dirs(ocfl).iter().map(|dir| object_id(dir)).collect()
 }
 
 fn random_below(bound: u64) -> u64 {

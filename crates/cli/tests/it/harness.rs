@@ -97,28 +97,37 @@ impl TestArchive {
         problems
     }
 
-    /// The object directory of an item, per the storage layout.
+    /// The object directory of an item.
     pub fn object_dir(&self, item: &str) -> PathBuf {
-        let ocfl = self.dir.join("ocfl");
-        find_dir_named(&ocfl, item).unwrap_or_else(|| panic!("no object directory for {item}"))
+        object_dirs(&self.dir.join("ocfl"))
+            .into_iter()
+            .find(|dir| object_id(dir) == item)
+            .unwrap_or_else(|| panic!("no object directory for {item}"))
     }
 }
 
-fn find_dir_named(dir: &Path, name: &str) -> Option<PathBuf> {
-    for entry in std::fs::read_dir(dir).ok()? {
-        let entry = entry.ok()?;
-        if entry.file_type().ok()?.is_dir() {
-            if entry.path().join("0=ocfl_object_1.1").exists() {
-                let inventory = std::fs::read_to_string(entry.path().join("inventory.json")).ok()?;
-                if inventory.contains(&format!("\"{name}\"")) {
-                    return Some(entry.path());
-                }
-            } else if let Some(found) = find_dir_named(&entry.path(), name) {
-                return Some(found);
+/// Every OCFL object directory under a storage root, sorted.
+pub fn object_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.join("0=ocfl_object_1.1").exists() {
+                found.push(path);
+            } else if path.is_dir() && path.file_name() != Some(std::ffi::OsStr::new("extensions")) {
+                stack.push(path);
             }
         }
     }
-    None
+    found.sort();
+    found
+}
+
+/// The id in an object directory's root inventory.
+pub fn object_id(object_dir: &Path) -> String {
+    let inventory: Value = serde_json::from_slice(&std::fs::read(object_dir.join("inventory.json")).unwrap()).unwrap();
+    inventory["id"].as_str().unwrap().to_owned()
 }
 
 pub fn stdout(output: &Output) -> String {
