@@ -24,6 +24,7 @@ pub mod bench;
 mod layout;
 mod log;
 mod receipt;
+mod records;
 mod verify;
 
 use std::fs;
@@ -36,6 +37,7 @@ use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
 pub use layout::ArchiveSettings;
 pub use receipt::{ReceiptVerdict, check_receipt};
+pub use records::{FieldChange, RecordChange, RecordView};
 pub use verify::{Problem, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]

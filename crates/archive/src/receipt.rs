@@ -40,11 +40,11 @@ pub fn check_receipt(receipt: &str, file: &mut dyn Read, verifier_key: &str) -> 
         hasher.update(&buffer[..n]);
     }
     let sha256 = hex::encode(hasher.finalize());
-    if !entry.files.iter().any(|f| f.sha256 == sha256 && f.size == size) {
+    if !entry.files().iter().any(|f| f.sha256 == sha256 && f.size == size) {
         return Err(format!(
             "the file (sha256 {sha256}, {size} bytes) is not the one this receipt is for (item {}, sha256 {})",
             entry.id,
-            entry.files.iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>().join(", ")
+            entry.files().iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
     let checkpoint = verify_tlog_proof(&proof, &entry_bytes, &verifier).map_err(|e| e.to_string())?;

@@ -2,15 +2,17 @@
 //! on disk. Each problem names the item, file or tile it concerns; nothing
 //! is repaired.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use evident_core::LogEntry;
+use evident_core::{LogEntry, RECORD_VERSION};
+use evident_store::RecordVersionRow;
 use evident_tlog::{
     Checkpoint, Hash, NoteVerifier, TILE_WIDTH, decode_entry_bundle, decode_tile, entry_bundles_for_size, leaf_hash,
     open_checkpoint, tiles_for_size,
 };
 use serde::Serialize;
 
+use crate::records::version_digest;
 use crate::{Archive, Result};
 
 /// One thing that does not hold.
@@ -24,6 +26,8 @@ pub struct Problem {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct VerifyReport {
     pub items: u64,
+    pub records: u64,
+    pub record_versions: u64,
     pub objects: u64,
     pub log_size: u64,
     pub problems: Vec<Problem>,
@@ -102,13 +106,13 @@ pub(crate) fn verify(
                 if entry.id != item.id {
                     found.problem(&item.id, format!("log entry {} is for {}, not this item", item.log_index, entry.id));
                 }
-                if entry.inventory != item.inventory_digest {
+                if entry.inventory.as_deref() != Some(item.inventory_digest.as_str()) {
                     found.problem(
                         &item.id,
                         format!("log entry {} commits to another inventory than the database records", item.log_index),
                     );
                 }
-                if !entry.files.iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
+                if !entry.files().iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
                     found.problem(
                         &item.id,
                         format!("log entry {} does not carry the item's sha256 and size", item.log_index),
@@ -143,14 +147,64 @@ pub(crate) fn verify(
     }
 
     // Log entries without an item, objects without an item.
+    // Record versions: each stored version must hash to its digest, and its
+    // log entry must commit to that digest; the current record must be the
+    // latest version.
+    let mut versions = Vec::new();
+    archive.store.for_each_record_version(&mut |row| {
+        versions.push(row);
+        Ok(())
+    })?;
+    report.record_versions = versions.len() as u64;
+    let mut version_entries = BTreeSet::new();
+    let mut latest: BTreeMap<String, RecordVersionRow> = BTreeMap::new();
+    for row in versions {
+        let what = format!("{} v{}", row.id, row.version);
+        match version_digest(&row) {
+            Ok(digest) if digest == row.digest => {}
+            Ok(_) => {
+                found.problem(&what, "the stored version does not hash to its digest (it was changed after the fact)")
+            }
+            Err(e) => found.problem(&what, e.to_string()),
+        }
+        version_entries.insert(row.log_index);
+        match entries.get(row.log_index as usize).map(|e| LogEntry::decode(e)) {
+            None => found.problem(&what, format!("its log entry {} is not in the log", row.log_index)),
+            Some(Err(e)) => found.problem(&what, format!("log entry {}: {e}", row.log_index)),
+            Some(Ok(entry)) => {
+                if entry.kind != RECORD_VERSION || entry.id != row.id || entry.version != format!("v{}", row.version) {
+                    found.problem(&what, format!("log entry {} is not this version", row.log_index));
+                } else if entry.digest.as_deref() != Some(row.digest.as_str()) {
+                    found.problem(&what, format!("log entry {} commits to another digest", row.log_index));
+                }
+            }
+        }
+        latest.insert(row.id.clone(), row);
+    }
+    report.records = latest.len() as u64;
+    for (id, row) in &latest {
+        match archive.store.record(id)? {
+            Some(current)
+                if current.version == row.version
+                    && current.fields == row.fields
+                    && current.retracted == row.retracted => {}
+            Some(_) => found.problem(id, "the current record is not its latest version"),
+            None => found.problem(id, "the record has versions but no current state"),
+        }
+    }
+
     for (index, entry) in entries.iter().enumerate() {
-        if let Ok(entry) = LogEntry::decode(entry)
-            && entry.kind == evident_core::ITEM_ADD
-            && !item_ids.contains(&entry.id)
-        {
+        let Ok(entry) = LogEntry::decode(entry) else { continue };
+        if entry.kind == evident_core::ITEM_ADD && !item_ids.contains(&entry.id) {
             found.problem(
                 format!("log entry {index}"),
                 format!("adds item {} which the database does not hold", entry.id),
+            );
+        }
+        if entry.kind == RECORD_VERSION && !version_entries.contains(&(index as u64)) {
+            found.problem(
+                format!("log entry {index}"),
+                format!("records {} {} which the database does not hold", entry.id, entry.version),
             );
         }
     }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, InitConfig};
 
 mod bench;
+mod records;
 
 #[derive(Parser)]
 #[command(name = "evident", version, about = "A tamper-evident evidence archive")]
@@ -83,6 +84,48 @@ enum Command {
         /// Check the checkpoint against this verifier key instead of the archive's own record of it
         #[arg(long, value_name = "VKEY")]
         key: Option<String>,
+    },
+    /// Create a record: source, person, facility, event, relation, claim, finding or series
+    Create {
+        kind: String,
+        /// FIELD=VALUE; VALUE is text, or JSON when it starts with {, [ or "
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+        #[arg(long, default_value = "created")]
+        reason: String,
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change fields of a record or describe an item; a new version with who, when and why
+    Edit {
+        id: String,
+        /// FIELD=VALUE sets a field (VALUE is text, or JSON when it starts with {, [ or "); FIELD= removes it
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retract a record: a new version marked retracted, with the reason; nothing is deleted
+    Retract {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+    },
+    /// Show an item or a record, and with --history every version of it
+    Show {
+        id: String,
+        #[arg(long)]
+        history: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Benchmarks, printed with the physical limits measured in the same run
     Bench {
@@ -222,6 +265,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let value = serde_json::json!({
                     "ok": report.ok(),
                     "items": report.items,
+                    "records": report.records,
+                    "record_versions": report.record_versions,
                     "objects": report.objects,
                     "log_size": report.log_size,
                     "problems": report.problems,
@@ -229,8 +274,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{value}");
             } else if report.ok() {
                 println!(
-                    "ok: {} items, {} objects, log size {}: all verified",
-                    report.items, report.objects, report.log_size
+                    "ok: {} items, {} objects, {} records ({} versions), log size {}: all verified",
+                    report.items, report.objects, report.records, report.record_versions, report.log_size
                 );
             } else {
                 println!(
@@ -242,6 +287,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Create { kind, set, reason, actor, json } => {
+            let kind = evident_core::RecordKind::parse(kind)?;
+            let mut archive = open(&cli)?;
+            let fields =
+                records::parse_sets(set)?.into_iter().filter_map(|(field, value)| value.map(|v| (field, v))).collect();
+            let actor = actor.clone().unwrap_or_else(default_actor);
+            let change = archive.create_record(kind, fields, &actor, reason)?;
+            records::print_change(&change, *json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Edit { id, set, reason, actor, json } => {
+            let mut archive = open(&cli)?;
+            let changes = records::parse_sets(set)?;
+            let actor = actor.clone().unwrap_or_else(default_actor);
+            let change = archive.edit_record(id, &changes, &actor, reason)?;
+            records::print_change(&change, *json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retract { id, reason, actor } => {
+            let mut archive = open(&cli)?;
+            let actor = actor.clone().unwrap_or_else(default_actor);
+            let change = archive.retract_record(id, &actor, reason)?;
+            records::print_change(&change, false);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { id, history, json } => {
+            let archive = open(&cli)?;
+            records::show(&archive, id, *history, *json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { which } => bench::run(which),
     }

@@ -40,30 +40,41 @@ pub struct EntryFile {
     pub size: u64,
 }
 
-/// A log entry. `kind` is the event (`item.add` for now); fields appear in
-/// the JSON in the order declared here.
+/// A log entry. `kind` is the event; fields appear in the JSON in the order
+/// declared here, and optional fields are left out when absent (each event
+/// type has exactly one set of fields, so the form stays canonical).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogEntry {
     pub v: u32,
     #[serde(rename = "type")]
     pub kind: String,
-    /// the item (OCFL object) the event concerns
+    /// the item or record the event concerns
     pub id: String,
-    /// the OCFL version the event created, `v1`, `v2`, ...
+    /// the version the event created, `v1`, `v2`, ...
     pub version: String,
     /// RFC 3339 UTC time, whole seconds: `2026-11-30T03:45:00Z`
     pub time: String,
     /// who caused the event
     pub actor: String,
-    /// SHA-256 of the object's root `inventory.json` after the event
-    pub inventory: String,
-    /// the evidence files the version holds
-    pub files: Vec<EntryFile>,
+    /// `record.version`: the record's kind
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// `item.add`: SHA-256 of the object's root `inventory.json` after the event
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<String>,
+    /// `record.version`: SHA-256 of the version document (docs/log-entry.md)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// `item.add`: the evidence files the version holds
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<EntryFile>>,
 }
 
 /// The event kind for a newly added item.
 pub const ITEM_ADD: &str = "item.add";
+/// The event kind for a new version of a record (created, edited or retracted).
+pub const RECORD_VERSION: &str = "record.version";
 
 impl LogEntry {
     /// The entry for a newly added item.
@@ -81,9 +92,39 @@ impl LogEntry {
             version: "v1".to_owned(),
             time,
             actor,
-            inventory: inventory.as_str().to_owned(),
-            files,
+            record: None,
+            inventory: Some(inventory.as_str().to_owned()),
+            digest: None,
+            files: Some(files),
         }
+    }
+
+    /// The entry for a new version of a record.
+    pub fn record_version(
+        id: &str,
+        kind: &str,
+        version: u32,
+        time: String,
+        actor: String,
+        digest: &Sha256Hex,
+    ) -> LogEntry {
+        LogEntry {
+            v: ENTRY_FORMAT_VERSION,
+            kind: RECORD_VERSION.to_owned(),
+            id: id.to_owned(),
+            version: format!("v{version}"),
+            time,
+            actor,
+            record: Some(kind.to_owned()),
+            inventory: None,
+            digest: Some(digest.as_str().to_owned()),
+            files: None,
+        }
+    }
+
+    /// The files of an `item.add` entry (none for other events).
+    pub fn files(&self) -> &[EntryFile] {
+        self.files.as_deref().unwrap_or(&[])
     }
 
     /// The canonical bytes. Fails only if the entry would be too large for a
@@ -125,15 +166,49 @@ impl LogEntry {
         if self.kind.is_empty() {
             return field("type", "empty".to_owned());
         }
-        if self.kind == ITEM_ADD {
-            ItemId::parse(&self.id).map_err(|e| LogEntryError::Field { field: "id", detail: e.to_string() })?;
-        }
         if self.time.len() != 20 || !self.time.ends_with('Z') {
             return field("time", format!("{:?} is not RFC 3339 UTC with whole seconds", self.time));
         }
-        Sha256Hex::parse(&self.inventory).map_err(|detail| LogEntryError::Field { field: "inventory", detail })?;
-        for file in &self.files {
-            Sha256Hex::parse(&file.sha256).map_err(|detail| LogEntryError::Field { field: "files.sha256", detail })?;
+        match self.kind.as_str() {
+            ITEM_ADD => {
+                ItemId::parse(&self.id).map_err(|e| LogEntryError::Field { field: "id", detail: e.to_string() })?;
+                let inventory = self
+                    .inventory
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "inventory", detail: "missing".to_owned() })?;
+                Sha256Hex::parse(inventory).map_err(|detail| LogEntryError::Field { field: "inventory", detail })?;
+                let files = self
+                    .files
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "files", detail: "missing".to_owned() })?;
+                for file in files {
+                    Sha256Hex::parse(&file.sha256)
+                        .map_err(|detail| LogEntryError::Field { field: "files.sha256", detail })?;
+                }
+                if self.record.is_some() || self.digest.is_some() {
+                    return field("type", "an item.add entry has no record or digest field".to_owned());
+                }
+            }
+            RECORD_VERSION => {
+                let id = crate::RecordId::parse(&self.id)
+                    .map_err(|e| LogEntryError::Field { field: "id", detail: e.to_string() })?;
+                let kind = self
+                    .record
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "record", detail: "missing".to_owned() })?;
+                if kind != id.kind().name() {
+                    return field("record", format!("{kind:?} is not the kind of {id}"));
+                }
+                let digest = self
+                    .digest
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "digest", detail: "missing".to_owned() })?;
+                Sha256Hex::parse(digest).map_err(|detail| LogEntryError::Field { field: "digest", detail })?;
+                if self.inventory.is_some() || self.files.is_some() {
+                    return field("type", "a record.version entry has no inventory or files field".to_owned());
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -12,6 +12,34 @@ const PREFIX: &str = "itm_";
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 const ULID_LEN: usize = 26;
 
+/// 48 bits of milliseconds and 80 random bits in lowercase Crockford base32.
+pub(crate) fn ulid_text(unix_millis: u64, random: [u8; 10]) -> String {
+    let mut value: u128 = u128::from(unix_millis & 0xffff_ffff_ffff) << 80;
+    for (i, byte) in random.iter().enumerate() {
+        value |= u128::from(*byte) << (8 * (9 - i));
+    }
+    let mut text = String::with_capacity(ULID_LEN);
+    for position in (0..ULID_LEN).rev() {
+        let digit = ((value >> (5 * position)) & 0x1f) as usize;
+        text.push(ALPHABET[digit] as char);
+    }
+    text
+}
+
+pub(crate) fn check_ulid(ulid: &str) -> Result<(), &'static str> {
+    if ulid.len() != ULID_LEN {
+        return Err("wrong length");
+    }
+    if !ulid.bytes().all(|b| ALPHABET.contains(&b)) {
+        return Err("a character outside the alphabet");
+    }
+    // 26 base32 digits hold 130 bits; a ULID uses 128, so the first digit is at most 7.
+    if ulid.as_bytes()[0] > b'7' {
+        return Err("value out of range");
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("not an item id ({reason}): expected itm_ followed by 26 characters of 0-9 and a-z without i, l, o, u")]
 pub struct ItemIdError {
@@ -25,33 +53,14 @@ impl ItemId {
     /// Builds an id from a creation time and 10 random bytes; the caller
     /// supplies both, so this crate stays free of clocks and entropy.
     pub fn new(unix_millis: u64, random: [u8; 10]) -> ItemId {
-        let mut value: u128 = u128::from(unix_millis & 0xffff_ffff_ffff) << 80;
-        for (i, byte) in random.iter().enumerate() {
-            value |= u128::from(*byte) << (8 * (9 - i));
-        }
-        let mut text = String::with_capacity(PREFIX.len() + ULID_LEN);
-        text.push_str(PREFIX);
-        for position in (0..ULID_LEN).rev() {
-            let digit = ((value >> (5 * position)) & 0x1f) as usize;
-            text.push(ALPHABET[digit] as char);
-        }
-        ItemId(text)
+        ItemId(format!("{PREFIX}{}", ulid_text(unix_millis, random)))
     }
 
     pub fn parse(text: &str) -> Result<ItemId, ItemIdError> {
         let Some(ulid) = text.strip_prefix(PREFIX) else {
             return Err(ItemIdError { reason: "missing the itm_ prefix" });
         };
-        if ulid.len() != ULID_LEN {
-            return Err(ItemIdError { reason: "wrong length" });
-        }
-        if !ulid.bytes().all(|b| ALPHABET.contains(&b)) {
-            return Err(ItemIdError { reason: "a character outside the alphabet" });
-        }
-        // 26 base32 digits hold 130 bits; a ULID uses 128, so the first digit is at most 7.
-        if ulid.as_bytes()[0] > b'7' {
-            return Err(ItemIdError { reason: "value out of range" });
-        }
+        check_ulid(ulid).map_err(|reason| ItemIdError { reason })?;
         Ok(ItemId(text.to_owned()))
     }
 

@@ -15,8 +15,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-/// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this code writes and reads; older databases are
+/// migrated on open (see [`MIGRATIONS`]).
+pub const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,8 +25,54 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("corrupted {what}: {detail}")]
     Corrupted { what: String, detail: String },
-    #[error("the database has schema version {found}; this evident reads version {SCHEMA_VERSION}")]
+    #[error("the database has schema version {found}; this evident reads versions up to {SCHEMA_VERSION}")]
     SchemaVersion { found: i64 },
+    /// a record changed since the caller read it (compare-and-swap failed)
+    #[error("record {id} is at version {current}, not {expected}: it changed meanwhile; read it again")]
+    Conflict { id: String, expected: u32, current: u32 },
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// A record as it stands now (its latest version).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: String,
+    pub kind: String,
+    pub version: u32,
+    /// JSON object
+    pub fields: String,
+    pub retracted: bool,
+    pub updated_at: String,
+}
+
+/// One version of a record: what it held, who made it, when and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordVersionRow {
+    pub id: String,
+    pub version: u32,
+    pub kind: String,
+    /// `create`, `edit` or `retract`
+    pub change: String,
+    /// JSON object: the whole record at this version
+    pub fields: String,
+    pub actor: String,
+    pub time: String,
+    pub reason: String,
+    /// SHA-256 of the version document, as the log entry commits to it
+    pub digest: String,
+    /// set by `commit_record_versions`
+    pub log_index: u64,
+    pub retracted: bool,
+}
+
+/// A new record version to commit, with its log entry and the ids it refers to.
+#[derive(Clone, Debug)]
+pub struct NewRecordVersion {
+    pub row: RecordVersionRow,
+    pub entry: Vec<u8>,
+    /// (field path, referenced id)
+    pub references: Vec<(String, String)>,
 }
 
 /// An item as the store records it.
@@ -87,6 +134,42 @@ CREATE TABLE pending_object (id TEXT PRIMARY KEY) STRICT;
 CREATE TABLE checkpoint (size INTEGER PRIMARY KEY, note TEXT NOT NULL) STRICT;
 ";
 
+/// Schema changes after version 1, in order: `MIGRATIONS[n]` takes a
+/// database from version n + 1 to n + 2. Each runs in one transaction with
+/// the version bump.
+pub const MIGRATIONS: &[&str] = &["
+CREATE TABLE record (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    retracted INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX record_kind ON record (kind, id);
+CREATE TABLE record_version (
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    change TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    time TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    retracted INTEGER NOT NULL,
+    log_index INTEGER NOT NULL REFERENCES log_entry (idx),
+    PRIMARY KEY (id, version)
+) STRICT;
+CREATE TABLE record_ref (
+    from_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    to_id TEXT NOT NULL
+) STRICT;
+CREATE INDEX record_ref_from ON record_ref (from_id);
+CREATE INDEX record_ref_to ON record_ref (to_id);
+"];
+
 impl Store {
     /// Creates a new database file; fails if one exists.
     pub fn create(path: &Path) -> Result<Store, StoreError> {
@@ -115,10 +198,12 @@ impl Store {
             what: path.display().to_string(),
             detail: "no schema version".to_owned(),
         })?;
-        if found != SCHEMA_VERSION {
+        if !(1..=SCHEMA_VERSION).contains(&found) {
             return Err(StoreError::SchemaVersion { found });
         }
-        Ok(Store { connection })
+        let mut store = Store { connection };
+        store.migrate(found)?;
+        Ok(store)
     }
 
     /// A fresh in-memory store, for unit tests of code above the store.
@@ -138,10 +223,24 @@ impl Store {
         Store::configure(&connection)?;
         let transaction = connection.transaction()?;
         transaction.execute_batch(SCHEMA)?;
-        transaction
-            .execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+        transaction.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", [])?;
         transaction.commit()?;
-        Ok(Store { connection })
+        let mut store = Store { connection };
+        store.migrate(1)?;
+        Ok(store)
+    }
+
+    /// Brings a database from schema version `from` to [`SCHEMA_VERSION`],
+    /// one migration per transaction.
+    fn migrate(&mut self, from: i64) -> Result<(), StoreError> {
+        for version in from..SCHEMA_VERSION {
+            let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            transaction.execute_batch(MIGRATIONS[(version - 1) as usize])?;
+            transaction
+                .execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [(version + 1).to_string()])?;
+            transaction.commit()?;
+        }
+        Ok(())
     }
 
     /// The number of log entries (the next index to assign).
@@ -297,6 +396,147 @@ impl Store {
         Ok(indexes)
     }
 
+    /// Commits record versions with their log entries in one durable
+    /// transaction. Compare-and-swap: each version must be the record's
+    /// current version plus one (1 for a new record), else nothing is
+    /// committed and `Conflict` names the record. Every referenced id must
+    /// exist as an item or a record (or be created in the same batch), else
+    /// `NotFound`. Returns the assigned log indexes.
+    pub fn commit_record_versions(&mut self, versions: &mut [NewRecordVersion]) -> Result<Vec<u64>, StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut next: i64 =
+            transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
+        let mut indexes = Vec::with_capacity(versions.len());
+        {
+            let mut current = transaction.prepare_cached("SELECT version FROM record WHERE id = ?1")?;
+            let mut insert_entry =
+                transaction.prepare_cached("INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)")?;
+            let mut insert_version = transaction.prepare_cached(
+                "INSERT INTO record_version (id, version, kind, change, fields, actor, time, reason, digest, retracted, log_index)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut upsert = transaction.prepare_cached(
+                "INSERT INTO record (id, kind, version, fields, retracted, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, fields = excluded.fields,
+                 retracted = excluded.retracted, updated_at = excluded.updated_at",
+            )?;
+            let mut delete_refs = transaction.prepare_cached("DELETE FROM record_ref WHERE from_id = ?1")?;
+            let mut insert_ref =
+                transaction.prepare_cached("INSERT INTO record_ref (from_id, field, to_id) VALUES (?1, ?2, ?3)")?;
+            let mut exists = transaction.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM record WHERE id = ?1) OR EXISTS (SELECT 1 FROM item WHERE id = ?1)",
+            )?;
+            for version in versions.iter_mut() {
+                let row = &mut version.row;
+                let found: Option<i64> = current.query_row([&row.id], |r| r.get(0)).optional()?;
+                let current_version = found.unwrap_or(0) as u32;
+                if row.version != current_version + 1 {
+                    return Err(StoreError::Conflict {
+                        id: row.id.clone(),
+                        expected: row.version.saturating_sub(1),
+                        current: current_version,
+                    });
+                }
+                insert_entry.execute(params![next, version.entry, row.id])?;
+                row.log_index = next as u64;
+                insert_version.execute(params![
+                    row.id,
+                    row.version,
+                    row.kind,
+                    row.change,
+                    row.fields,
+                    row.actor,
+                    row.time,
+                    row.reason,
+                    row.digest,
+                    row.retracted,
+                    next
+                ])?;
+                upsert.execute(params![row.id, row.kind, row.version, row.fields, row.retracted, row.time])?;
+                delete_refs.execute([&row.id])?;
+                for (field, to) in &version.references {
+                    insert_ref.execute(params![row.id, field, to])?;
+                }
+                indexes.push(next as u64);
+                next += 1;
+            }
+            // References are checked once the whole batch is in, so records
+            // in one import may refer to each other in any order.
+            for version in versions.iter() {
+                for (field, to) in &version.references {
+                    let found: bool = exists.query_row([to], |r| r.get(0))?;
+                    if !found {
+                        return Err(StoreError::NotFound(format!(
+                            "{} field {field} refers to {to}, which is not in the archive",
+                            version.row.id
+                        )));
+                    }
+                }
+            }
+        }
+        transaction.commit()?;
+        Ok(indexes)
+    }
+
+    pub fn record(&self, id: &str) -> Result<Option<RecordRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT id, kind, version, fields, retracted, updated_at FROM record WHERE id = ?1")?;
+        Ok(statement.query_row([id], record_from_row).optional()?)
+    }
+
+    /// Every version of a record, oldest first.
+    pub fn record_history(&self, id: &str) -> Result<Vec<RecordVersionRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!("SELECT {VERSION_COLUMNS} FROM record_version WHERE id = ?1 ORDER BY version"))?;
+        let rows = statement.query_map([id], version_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Calls `visit` with every record of a kind (or of all kinds), in id
+    /// order, one row at a time, so that exports stream. `visit` returns
+    /// false to stop.
+    pub fn for_each_record(
+        &self,
+        kind: Option<&str>,
+        visit: &mut dyn FnMut(RecordRow) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT id, kind, version, fields, retracted, updated_at FROM record WHERE (?1 IS NULL OR kind = ?1) ORDER BY id",
+        )?;
+        let mut rows = statement.query([kind])?;
+        while let Some(row) = rows.next()? {
+            if !visit(record_from_row(row)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every record version, in log order (for `verify`).
+    pub fn for_each_record_version(
+        &self,
+        visit: &mut dyn FnMut(RecordVersionRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut statement =
+            self.connection.prepare(&format!("SELECT {VERSION_COLUMNS} FROM record_version ORDER BY log_index"))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(version_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// Records that refer to `id` now: (from id, field).
+    pub fn references_to(&self, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT from_id, field FROM record_ref WHERE to_id = ?1 ORDER BY from_id, field")?;
+        let rows = statement.query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Keeps a copy of every signed checkpoint (for consistency proofs and
     /// witnesses later). The checkpoint file in the log is authoritative.
     pub fn record_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
@@ -307,6 +547,35 @@ impl Store {
 }
 
 const ITEM_COLUMNS: &str = "id, sha256, size, media_type, original_name, original_path, file_name, modified, added_by, added_at, provenance, inventory_digest, version, log_index";
+
+const VERSION_COLUMNS: &str = "id, version, kind, change, fields, actor, time, reason, digest, log_index, retracted";
+
+fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        version: row.get(2)?,
+        fields: row.get(3)?,
+        retracted: row.get(4)?,
+        updated_at: row.get(5)?,
+    })
+}
+
+fn version_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordVersionRow> {
+    Ok(RecordVersionRow {
+        id: row.get(0)?,
+        version: row.get(1)?,
+        kind: row.get(2)?,
+        change: row.get(3)?,
+        fields: row.get(4)?,
+        actor: row.get(5)?,
+        time: row.get(6)?,
+        reason: row.get(7)?,
+        digest: row.get(8)?,
+        log_index: row.get::<_, i64>(9)? as u64,
+        retracted: row.get(10)?,
+    })
+}
 
 fn item_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRecord> {
     Ok(ItemRecord {
@@ -373,6 +642,82 @@ mod tests {
             store.append_log_entries(&[("x".to_owned(), b"e1".to_vec()), ("y".to_owned(), b"e2".to_vec())]).unwrap();
         assert_eq!(indexes, vec![1, 2]);
         assert_eq!(store.entries(1, 3).unwrap(), vec![b"e1".to_vec(), b"e2".to_vec()]);
+    }
+
+    fn version(id: &str, version: u32, refs: &[&str]) -> NewRecordVersion {
+        NewRecordVersion {
+            row: RecordVersionRow {
+                id: id.to_owned(),
+                version,
+                kind: "person".to_owned(),
+                change: if version == 1 { "create" } else { "edit" }.to_owned(),
+                fields: format!("{{\"v\":{version}}}"),
+                actor: "tester".to_owned(),
+                time: "2026-11-30T00:00:00Z".to_owned(),
+                reason: "test".to_owned(),
+                digest: "0".repeat(64),
+                log_index: 0,
+                retracted: false,
+            },
+            entry: format!("entry {id} {version}").into_bytes(),
+            references: refs.iter().map(|to| ("to".to_owned(), (*to).to_owned())).collect(),
+        }
+    }
+
+    #[test]
+    fn record_versions_are_compare_and_swap() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.commit_record_versions(&mut [version("per_a", 1, &[])]).unwrap();
+        store.commit_record_versions(&mut [version("per_a", 2, &[])]).unwrap();
+        // a stale edit (made against version 1) is refused, and nothing lands
+        let stale = store.commit_record_versions(&mut [version("per_b", 1, &[]), version("per_a", 2, &[])]);
+        assert!(matches!(stale, Err(StoreError::Conflict { current: 2, .. })), "{stale:?}");
+        assert!(store.record("per_b").unwrap().is_none());
+        assert_eq!(store.log_size().unwrap(), 2);
+        let history = store.record_history("per_a").unwrap();
+        assert_eq!(history.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(history[1].log_index, 1);
+        assert_eq!(store.record("per_a").unwrap().unwrap().fields, "{\"v\":2}");
+    }
+
+    #[test]
+    fn references_must_exist_but_may_arrive_in_the_same_batch() {
+        let mut store = Store::open_in_memory().unwrap();
+        let missing = store.commit_record_versions(&mut [version("rel_x", 1, &["per_nobody"])]);
+        assert!(matches!(missing, Err(StoreError::NotFound(ref m)) if m.contains("per_nobody")), "{missing:?}");
+        assert_eq!(store.log_size().unwrap(), 0);
+        // a relation before the person it names, in one batch
+        store.commit_record_versions(&mut [version("rel_x", 1, &["per_later"]), version("per_later", 1, &[])]).unwrap();
+        assert_eq!(store.references_to("per_later").unwrap(), vec![("rel_x".to_owned(), "to".to_owned())]);
+        let mut seen = Vec::new();
+        store
+            .for_each_record(Some("person"), &mut |row| {
+                seen.push(row.id);
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen, vec!["per_later", "rel_x"]);
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let connection = Connection::open(&path).unwrap();
+            connection.execute_batch(SCHEMA).unwrap();
+            connection.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", []).unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        store.commit_record_versions(&mut [version("per_a", 1, &[])]).unwrap();
+        drop(store);
+        let connection = Connection::open(&path).unwrap();
+        let found: String =
+            connection.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
+        assert_eq!(found, SCHEMA_VERSION.to_string());
+        connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).unwrap();
+        drop(connection);
+        assert!(matches!(Store::open(&path), Err(StoreError::SchemaVersion { found: 99 })));
     }
 
     #[test]

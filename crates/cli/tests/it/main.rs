@@ -10,4 +10,5 @@ mod crash;
 mod init;
 mod interop;
 mod receipts;
+mod records;
 mod tamper;

@@ -1,0 +1,132 @@
+//! Printing and argument parsing for `create`, `edit`, `retract` and `show`.
+
+use anyhow::{Context, Result, bail};
+use evident_archive::{Archive, ArchiveError, FieldChange, RecordChange};
+use serde_json::{Value, json};
+
+/// `FIELD=VALUE` arguments: VALUE is text, or JSON when it starts with
+/// `{`, `[` or `"`; an empty VALUE removes the field.
+pub fn parse_sets(sets: &[String]) -> Result<Vec<FieldChange>> {
+    sets.iter()
+        .map(|set| {
+            let Some((field, value)) = set.split_once('=') else {
+                bail!("--set {set:?}: expected FIELD=VALUE");
+            };
+            let field = field.trim();
+            if field.is_empty() {
+                bail!("--set {set:?}: the field name is empty");
+            }
+            let value = value.trim();
+            let parsed = if value.is_empty() {
+                None
+            } else if value.starts_with(['{', '[', '"']) {
+                Some(
+                    serde_json::from_str::<Value>(value)
+                        .with_context(|| format!("--set {field}: the value is not valid JSON"))?,
+                )
+            } else {
+                Some(Value::String(value.to_owned()))
+            };
+            Ok((field.to_owned(), parsed))
+        })
+        .collect()
+}
+
+pub fn print_change(change: &RecordChange, json: bool) {
+    for warning in &change.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if json {
+        println!("{}", json!({"id": change.id, "version": change.version, "warnings": change.warnings}));
+    } else {
+        println!("{} v{}", change.id, change.version);
+    }
+}
+
+pub fn show(archive: &Archive, id: &str, history: bool, as_json: bool) -> Result<()> {
+    let item = if id.starts_with("itm_") { Some(archive.item(id)?) } else { None };
+    let record = match archive.record(id) {
+        Ok(view) => Some(view),
+        Err(ArchiveError::NotFound(_)) if item.is_some() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let versions = if history { archive.record_history(id)? } else { Vec::new() };
+    let referenced_by = archive.references_to(id)?;
+    if as_json {
+        let mut value = match &record {
+            Some(view) => serde_json::to_value(view)?,
+            None => json!({"id": id, "kind": "item", "version": 0, "retracted": false, "fields": {}}),
+        };
+        if let Some(item) = &item {
+            value["file"] = json!({
+                "sha256": item.sha256, "size": item.size, "media_type": item.media_type,
+                "original_name": item.original_name, "original_path": item.original_path,
+                "modified": item.modified, "added_by": item.added_by, "added_at": item.added_at,
+                "provenance": item.provenance.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+                "log_index": item.log_index,
+            });
+        }
+        value["referenced_by"] =
+            json!(referenced_by.iter().map(|(from, field)| json!({"id": from, "field": field})).collect::<Vec<_>>());
+        if history {
+            value["history"] = json!(
+                versions
+                    .iter()
+                    .map(|v| json!({
+                        "version": v.version, "change": v.change, "time": v.time, "actor": v.actor,
+                        "reason": v.reason, "retracted": v.retracted, "log_index": v.log_index,
+                        "fields": serde_json::from_str::<Value>(&v.fields).unwrap_or(Value::Null),
+                    }))
+                    .collect::<Vec<_>>()
+            );
+        }
+        println!("{value}");
+        return Ok(());
+    }
+    match &record {
+        Some(view) => println!(
+            "{} ({}, version {}){}",
+            view.id,
+            view.kind,
+            view.version,
+            if view.retracted { "  RETRACTED" } else { "" }
+        ),
+        None => println!("{id} (item)"),
+    }
+    if let Some(item) = &item {
+        println!("  file: {} ({} bytes, {})", item.original_path, item.size, item.media_type);
+        println!("  sha256: {}", item.sha256);
+        println!("  added: {} by {}", item.added_at, item.added_by);
+    }
+    if let Some(view) = &record {
+        for (field, value) in &view.fields {
+            println!("  {field}: {}", display_value(value));
+        }
+    }
+    if !referenced_by.is_empty() {
+        println!("  referred to by:");
+        for (from, field) in &referenced_by {
+            println!("    {from} ({field})");
+        }
+    }
+    if history {
+        println!("history:");
+        for version in &versions {
+            println!(
+                "  v{} {} {} by {}: {}",
+                version.version, version.time, version.change, version.actor, version.reason
+            );
+        }
+    }
+    Ok(())
+}
+
+fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Object(map) if map.contains_key("text") && map.contains_key("precision") => {
+            format!("{} ({} to {})", map["text"].as_str().unwrap_or(""), map["start"], map["end"])
+        }
+        other => other.to_string(),
+    }
+}
