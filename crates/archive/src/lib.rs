@@ -21,6 +21,8 @@
 
 mod add;
 pub mod bench;
+mod findings;
+mod import;
 mod layout;
 mod log;
 mod receipt;
@@ -31,10 +33,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use evident_objects::{ObjectsError, StorageRoot};
-use evident_store::{Store, StoreError};
+use evident_store::{MetadataStore, Store, StoreError};
 use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
+pub use evident_formats::Format;
+pub use findings::{ClaimSummary, FindingRow, display_text};
+pub use import::{ImportConfig, ImportReport, RowProblem, import_format};
 pub use layout::ArchiveSettings;
 pub use receipt::{ReceiptVerdict, check_receipt};
 pub use records::{FieldChange, RecordChange, RecordView};
@@ -103,7 +108,7 @@ pub struct Archive {
     settings: ArchiveSettings,
     verifier: NoteVerifier,
     key_file: PathBuf,
-    store: Store,
+    store: Box<dyn MetadataStore>,
     objects: StorageRoot,
     _lock: fs::File,
 }
@@ -129,7 +134,7 @@ impl Archive {
             Some(path) => path.to_owned(),
             None => layout.key_file(&settings),
         };
-        let store = Store::open(&layout.database())?;
+        let store: Box<dyn MetadataStore> = Box::new(Store::open(&layout.database())?);
         let objects = StorageRoot::open(&layout.ocfl())?;
         let mut archive = Archive { layout, settings, verifier, key_file, store, objects, _lock: lock };
         archive.recover()?;
@@ -239,7 +244,7 @@ impl Archive {
             return Ok(target);
         }
         let signer = self.signer()?;
-        log::publish(&log, &mut self.store, &signer, &self.verifier, target)?;
+        log::publish(&log, self.store.as_mut(), &signer, &self.verifier, target)?;
         Ok(target)
     }
 
@@ -247,7 +252,7 @@ impl Archive {
     /// `extra` line, its index, the inclusion proof and the checkpoint.
     pub fn receipt(&self, id: &str) -> Result<String> {
         let item = self.item(id)?;
-        log::receipt(&self.log(), &self.store, &self.verifier, item.log_index)
+        log::receipt(&self.log(), self.store.as_ref(), &self.verifier, item.log_index)
     }
 
     /// Checks everything: objects, inventories, log entries against the

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use evident_objects::{sync_filesystem, write_file_durably};
-use evident_store::Store;
+use evident_store::MetadataStore;
 use evident_tlog::{
     Checkpoint, Hash, HashReader, NoteSigner, NoteVerifier, TILE_WIDTH, TileEdge, TileId, TlogError, TlogProof,
     decode_tile, encode_entry_bundle, entry_bundles_for_size, inclusion_proof, leaf_hash, open_checkpoint,
@@ -121,7 +121,7 @@ pub(crate) fn load_edge(log: &LogFiles, current: &Checkpoint) -> Result<TileEdge
 
 pub(crate) fn publish(
     log: &LogFiles,
-    store: &mut Store,
+    store: &mut dyn MetadataStore,
     signer: &NoteSigner,
     verifier: &NoteVerifier,
     target: u64,
@@ -199,7 +199,12 @@ fn remove_superseded_partials(log: &LogFiles, old: u64, new: u64) {
     }
 }
 
-pub(crate) fn receipt(log: &LogFiles, store: &Store, verifier: &NoteVerifier, index: u64) -> Result<String> {
+pub(crate) fn receipt(
+    log: &LogFiles,
+    store: &dyn MetadataStore,
+    verifier: &NoteVerifier,
+    index: u64,
+) -> Result<String> {
     let note = log.read_checkpoint()?;
     let checkpoint = open_checkpoint(&note, verifier)
         .map_err(|e| ArchiveError::Corrupted { what: "log/checkpoint".to_owned(), detail: e.to_string() })?;

@@ -94,44 +94,43 @@ pub(crate) struct PreparedVersion {
     pub(crate) warnings: Vec<String>,
 }
 
-impl Archive {
-    /// Prepares a version of `id` holding `fields` (the whole record).
-    pub(crate) fn prepare_version(
-        &self,
-        id: &RecordId,
-        version: u32,
-        fields: Map<String, Value>,
-        change: &Change<'_>,
-    ) -> Result<PreparedVersion> {
-        let Change { change, retracted, actor, reason } = *change;
-        if reason.trim().is_empty() {
-            return Err(ArchiveError::Invalid("a change needs a reason (--reason TEXT)".to_owned()));
-        }
-        let kind = id.kind();
-        let checked = validate_fields(kind, &fields).map_err(|errors| invalid_fields(id.as_str(), errors))?;
-        let time = now_rfc3339();
-        let mut row = RecordVersionRow {
-            id: id.to_string(),
-            version,
-            kind: kind.name().to_owned(),
-            change: change.to_owned(),
-            fields: Value::Object(checked.fields).to_string(),
-            actor: actor.to_owned(),
-            time: time.clone(),
-            reason: reason.trim().to_owned(),
-            digest: String::new(),
-            log_index: 0,
-            retracted,
-        };
-        row.digest = version_digest(&row)?;
-        let digest = Sha256Hex::parse(&row.digest).map_err(ArchiveError::Invalid)?;
-        let entry = LogEntry::record_version(id.as_str(), kind.name(), version, time, actor.to_owned(), &digest)
-            .encode()
-            .map_err(|e| ArchiveError::Invalid(format!("{id}: {e}")))?;
-        let references = checked.references.into_iter().map(|(field, to)| (field, to.to_string())).collect();
-        Ok(PreparedVersion { version: NewRecordVersion { row, entry, references }, warnings: checked.warnings })
+/// Prepares a version of `id` holding `fields` (the whole record).
+pub(crate) fn prepare_version(
+    id: &RecordId,
+    version: u32,
+    fields: Map<String, Value>,
+    change: &Change<'_>,
+) -> Result<PreparedVersion> {
+    let Change { change, retracted, actor, reason } = *change;
+    if reason.trim().is_empty() {
+        return Err(ArchiveError::Invalid("a change needs a reason (--reason TEXT)".to_owned()));
     }
+    let kind = id.kind();
+    let checked = validate_fields(kind, &fields).map_err(|errors| invalid_fields(id.as_str(), errors))?;
+    let time = now_rfc3339();
+    let mut row = RecordVersionRow {
+        id: id.to_string(),
+        version,
+        kind: kind.name().to_owned(),
+        change: change.to_owned(),
+        fields: Value::Object(checked.fields).to_string(),
+        actor: actor.to_owned(),
+        time: time.clone(),
+        reason: reason.trim().to_owned(),
+        digest: String::new(),
+        log_index: 0,
+        retracted,
+    };
+    row.digest = version_digest(&row)?;
+    let digest = Sha256Hex::parse(&row.digest).map_err(ArchiveError::Invalid)?;
+    let entry = LogEntry::record_version(id.as_str(), kind.name(), version, time, actor.to_owned(), &digest)
+        .encode()
+        .map_err(|e| ArchiveError::Invalid(format!("{id}: {e}")))?;
+    let references = checked.references.into_iter().map(|(field, to)| (field, to.to_string())).collect();
+    Ok(PreparedVersion { version: NewRecordVersion { row, entry, references }, warnings: checked.warnings })
+}
 
+impl Archive {
     /// Commits prepared versions in one transaction and publishes a checkpoint.
     pub(crate) fn commit_versions(&mut self, prepared: Vec<PreparedVersion>) -> Result<Vec<RecordChange>> {
         let mut versions: Vec<NewRecordVersion> = Vec::with_capacity(prepared.len());
@@ -153,7 +152,7 @@ impl Archive {
             .collect())
     }
 
-    fn new_record_id(kind: RecordKind) -> Result<RecordId> {
+    pub(crate) fn new_record_id(kind: RecordKind) -> Result<RecordId> {
         let mut random = [0u8; 10];
         getrandom::fill(&mut random)
             .map_err(|e| ArchiveError::Invalid(format!("no randomness for a record id: {e}")))?;
@@ -179,8 +178,7 @@ impl Archive {
             ));
         }
         let id = Archive::new_record_id(kind)?;
-        let prepared =
-            self.prepare_version(&id, 1, fields, &Change { change: "create", retracted: false, actor, reason })?;
+        let prepared = prepare_version(&id, 1, fields, &Change { change: "create", retracted: false, actor, reason })?;
         Ok(self.commit_versions(vec![prepared])?.remove(0))
     }
 
@@ -213,7 +211,7 @@ impl Archive {
         }
         let change = if version == 0 { "create" } else { "edit" };
         let prepared =
-            self.prepare_version(&parsed, version + 1, fields, &Change { change, retracted: false, actor, reason })?;
+            prepare_version(&parsed, version + 1, fields, &Change { change, retracted: false, actor, reason })?;
         Ok(self.commit_versions(vec![prepared])?.remove(0))
     }
 
@@ -227,7 +225,7 @@ impl Archive {
             return Err(ArchiveError::Invalid(format!("{id} is already retracted")));
         }
         let fields = parse_fields(&row)?;
-        let prepared = self.prepare_version(
+        let prepared = prepare_version(
             &parsed,
             row.version + 1,
             fields,

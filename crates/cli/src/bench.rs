@@ -32,6 +32,17 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Import and export of generated person, event and relation records, beside a plain SQLite bulk insert
+    Import {
+        /// Where to generate data and archives (default: the system temp dir)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Number of records (a third each persons, events, relations)
+        #[arg(long, default_value_t = 100_000)]
+        records: u64,
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 const MB: f64 = 1_000_000.0;
@@ -50,7 +61,112 @@ pub fn run(which: &BenchCommand) -> Result<ExitCode> {
             }
             result.map(|()| ExitCode::SUCCESS)
         }
+        BenchCommand::Import { dir, records, keep } => {
+            let base = dir.clone().unwrap_or_else(std::env::temp_dir);
+            let work = tempfile_dir(&base)?;
+            let result = import(&work, *records);
+            if *keep {
+                eprintln!("kept {}", work.display());
+            } else {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            result.map(|()| ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Writes `count` records as JSON Lines: persons, then events naming them,
+/// then relations between them. Returns the file's size.
+fn write_records(path: &Path, count: u64) -> Result<u64> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let persons = count.div_ceil(3);
+    let person_id = |i: u64| format!("per_{}", ulid_like(i));
+    let statuses = ["detained", "released", "disappeared", "deceased", "unknown"];
+    let events = ["arrest", "detention", "blood_test", "ultrasound", "x_ray", "transfer"];
+    for i in 0..count {
+        let line = if i < persons {
+            serde_json::json!({"kind": "person", "id": person_id(i), "names": [{"name": format!("Person {i}"), "lang": "en"}, {"name": format!("人{i}"), "script": "Hans"}], "birth_year": 1950 + i % 50, "status": statuses[(i % 5) as usize]})
+        } else if i < 2 * persons {
+            serde_json::json!({"kind": "event", "event_type": events[(i % 6) as usize], "date": format!("{} {}", ["early", "mid", "late"][(i % 3) as usize], 2000 + i % 20), "participants": [{"record": person_id(i % persons), "role": "detainee"}]})
+        } else {
+            serde_json::json!({"kind": "relation", "from": person_id(i % persons), "to": person_id((i * 7 + 1) % persons), "relation_type": "relative", "certainty": "probable", "date": format!("{}", 1990 + i % 30)})
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// A valid ULID body that encodes `i` (time part zero, counter in the random part).
+fn ulid_like(i: u64) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut text = String::from("0000000000");
+    let mut value = i;
+    let mut tail = [b'0'; 16];
+    for slot in tail.iter_mut().rev() {
+        *slot = ALPHABET[(value % 32) as usize];
+        value /= 32;
+    }
+    text.push_str(std::str::from_utf8(&tail).unwrap_or("0000000000000000"));
+    text
+}
+
+fn import(work: &Path, records: u64) -> Result<()> {
+    let data = work.join("records.jsonl");
+    let bytes = write_records(&data, records)?;
+    println!(
+        "evident bench import: {records} records (persons, events, relations), {:.1} MB of JSON Lines",
+        bytes as f64 / MB
+    );
+    println!("work dir {}", work.display());
+
+    let peer = evident_store::bench::plain_insert(&work.join("plain.db"), &data)?;
+    let archive = work.join("archive");
+    init_archive(&archive)?;
+    let started = Instant::now();
+    let child = Command::new(std::env::current_exe()?)
+        .arg("--archive")
+        .arg(&archive)
+        .args(["import", "--json", "--actor", "bench"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let (status, import_rss) = wait_with_rusage(child.id())?;
+    let import_time = started.elapsed();
+    if status != 0 {
+        bail!("evident import exited with status {status}");
+    }
+    let started = Instant::now();
+    let child = Command::new(std::env::current_exe()?)
+        .arg("--archive")
+        .arg(&archive)
+        .args(["export", "--kind", "all", "--format", "jsonl", "-o"])
+        .arg(work.join("export.jsonl"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let (status, export_rss) = wait_with_rusage(child.id())?;
+    let export_time = started.elapsed();
+    if status != 0 {
+        bail!("evident export exited with status {status}");
+    }
+    let n = records as f64;
+    println!();
+    println!("  plain rusqlite bulk insert (one transaction)   {:9.0} records/s", n / peer.as_secs_f64());
+    println!(
+        "  evident import (validation, history, log)      {:9.0} records/s   {:.2} x plain   peak RSS {:.1} MB",
+        n / import_time.as_secs_f64(),
+        peer.as_secs_f64() / import_time.as_secs_f64(),
+        import_rss as f64 / MB
+    );
+    println!(
+        "  evident export (jsonl)                         {:9.0} records/s   peak RSS {:.1} MB",
+        n / export_time.as_secs_f64(),
+        export_rss as f64 / MB
+    );
+    Ok(())
 }
 
 fn tempfile_dir(base: &Path) -> Result<PathBuf> {

@@ -127,6 +127,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import records from JSON Lines, CSV or GeoJSON (all-or-nothing unless --skip-bad)
+    Import {
+        file: PathBuf,
+        /// The kind of rows that do not name one (a kind column or field)
+        #[arg(long)]
+        kind: Option<String>,
+        /// jsonl, csv or geojson (default: from the file name)
+        #[arg(long)]
+        format: Option<String>,
+        /// Import the good rows and report the bad ones
+        #[arg(long)]
+        skip_bad: bool,
+        /// Recorded in each record's first version (default: "imported from FILE")
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export records of a kind (or all: the whole-archive dump) as jsonl, csv or geojson
+    Export {
+        /// A record kind, or `all`
+        #[arg(long, default_value = "all")]
+        kind: String,
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The findings table: issue, standard of proof, outcome, claims relied on and the items behind them
+    Findings {
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
     /// Benchmarks, printed with the physical limits measured in the same run
     Bench {
         #[command(subcommand)]
@@ -316,6 +352,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show { id, history, json } => {
             let archive = open(&cli)?;
             records::show(&archive, id, *history, *json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, kind, format, skip_bad, reason, actor, json } => {
+            let kind = kind.as_deref().map(evident_core::RecordKind::parse).transpose()?;
+            let format = format.as_deref().map(evident_archive::Format::parse).transpose()?;
+            let mut archive = open(&cli)?;
+            let config = evident_archive::ImportConfig {
+                kind,
+                skip_bad: *skip_bad,
+                actor: actor.clone().unwrap_or_else(default_actor),
+                reason: reason.clone().unwrap_or_else(|| format!("imported from {}", file.display())),
+            };
+            let report = archive.import(file, format, &config)?;
+            records::print_import(&report, *json);
+            Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Export { kind, format, output } => {
+            let kind = if kind == "all" { None } else { Some(evident_core::RecordKind::parse(kind)?) };
+            let format = evident_archive::Format::parse(format)?;
+            let archive = open(&cli)?;
+            let out: Box<dyn Write> = match output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let count = archive.export(kind, format, out)?;
+            eprintln!("exported {count} records");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Findings { format } => {
+            let archive = open(&cli)?;
+            records::print_findings(&archive.findings()?, format)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { which } => bench::run(which),

@@ -130,3 +130,116 @@ fn display_value(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+pub fn print_import(report: &evident_archive::ImportReport, as_json: bool) {
+    if as_json {
+        println!("{}", serde_json::to_string(report).unwrap_or_default());
+        return;
+    }
+    let separator = report.separator.as_deref().map(|s| format!(", separator {s}")).unwrap_or_default();
+    eprintln!("read {} rows ({}, {}{separator})", report.rows, report.format, report.encoding);
+    for (note, count) in &report.notes {
+        eprintln!("  {count} x {note}");
+    }
+    for problem in &report.problems {
+        match &problem.field {
+            Some(field) => println!("{}, field {field}: {}", problem.at, problem.message),
+            None => println!("{}: {}", problem.at, problem.message),
+        }
+    }
+    if report.committed {
+        println!(
+            "imported {} records{}",
+            report.imported,
+            if report.problems.is_empty() {
+                String::new()
+            } else {
+                format!("; {} problems above were skipped", report.problems.len())
+            }
+        );
+    } else {
+        println!(
+            "imported nothing: {} problems; fix them or pass --skip-bad to import the good rows",
+            report.problems.len()
+        );
+    }
+}
+
+pub fn print_findings(findings: &[evident_archive::FindingRow], format: &str) -> Result<()> {
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(findings)?),
+        "md" | "markdown" => {
+            println!("| issue | standard of proof | outcome | claims relied on | evidence |");
+            println!("|---|---|---|---|---|");
+            for finding in findings {
+                let claims: Vec<String> = finding
+                    .claims
+                    .iter()
+                    .map(|c| {
+                        let figure = c.figure.as_deref().map(|f| format!(" [{f}]")).unwrap_or_default();
+                        let retracted = if c.retracted { " (retracted)" } else { "" };
+                        format!("{}{figure}{retracted} ({})", c.text, c.id)
+                    })
+                    .collect();
+                let evidence: Vec<String> = finding.claims.iter().flat_map(|c| c.supporting.iter().cloned()).collect();
+                println!(
+                    "| {} | {} | {} | {} | {} |",
+                    markdown_cell(&finding.issue),
+                    finding.standard,
+                    finding.outcome,
+                    markdown_cell(&claims.join("; ")),
+                    evidence.join(", ")
+                );
+            }
+        }
+        "csv" => {
+            let mut writer = csv::Writer::from_writer(std::io::stdout());
+            writer.write_record([
+                "finding",
+                "issue",
+                "standard",
+                "outcome",
+                "claim",
+                "claim_text",
+                "figure",
+                "supporting",
+                "contradicting",
+            ])?;
+            for finding in findings {
+                if finding.claims.is_empty() {
+                    writer.write_record([
+                        finding.id.as_str(),
+                        &finding.issue,
+                        &finding.standard,
+                        &finding.outcome,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                    ])?;
+                }
+                for claim in &finding.claims {
+                    writer.write_record([
+                        finding.id.as_str(),
+                        &finding.issue,
+                        &finding.standard,
+                        &finding.outcome,
+                        &claim.id,
+                        &claim.text,
+                        claim.figure.as_deref().unwrap_or(""),
+                        &claim.supporting.join(";"),
+                        &claim.contradicting.join(";"),
+                    ])?;
+                }
+            }
+            writer.flush()?;
+        }
+        other => bail!("--format {other:?}: use md, csv or json"),
+    }
+    Ok(())
+}
+
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -431,9 +431,12 @@ fn check_value(
         },
         Number => match value {
             Value::Number(_) => Some(value.clone()),
-            Value::String(s) => match s.trim().parse::<f64>().ok().filter(|f| f.is_finite()) {
-                Some(n) => serde_json::Number::from_f64(n).map(Value::Number),
-                None => fail(format!("{s:?} is not a number")),
+            Value::String(s) => match (s.trim().parse::<i64>(), s.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
+            {
+                // whole numbers stay whole: "12" is 12, not 12.0
+                (Ok(n), _) => Some(Value::from(n)),
+                (Err(_), Some(n)) => serde_json::Number::from_f64(n).map(Value::Number),
+                (Err(_), None) => fail(format!("{s:?} is not a number")),
             },
             other => fail(format!("expected a number, got {}", type_name(other))),
         },

@@ -7,6 +7,7 @@ mod add;
 mod bench;
 mod containers;
 mod crash;
+mod import;
 mod init;
 mod interop;
 mod receipts;

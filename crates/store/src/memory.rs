@@ -1,0 +1,270 @@
+//! An in-memory [`MetadataStore`], for unit tests of code above the store.
+//!
+//! It keeps the whole contract except surviving the process: the same
+//! indexes, orders, errors and all-or-nothing batches as the SQLite store,
+//! which the shared contract suite checks. Each write works on a copy of the
+//! state and swaps it in only when the whole batch holds, which is the
+//! simplest way to be obviously atomic; it costs a copy of the store per
+//! write, which is fine at test sizes and the reason this is not a cache.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{ImportOutcome, ItemRecord, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
+
+/// A metadata store held in plain maps; see the module docs.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    state: State,
+}
+
+#[derive(Clone, Debug, Default)]
+struct State {
+    /// (object id, entry), indexed by log index
+    log: Vec<(String, Vec<u8>)>,
+    items: BTreeMap<String, ItemRecord>,
+    /// SHA-256 → item id
+    item_ids_by_sha256: BTreeMap<String, String>,
+    pending: BTreeSet<String>,
+    records: BTreeMap<String, RecordRow>,
+    /// every record version, in log order
+    versions: Vec<RecordVersionRow>,
+    /// referring record id → its current references as (field, referenced id)
+    references: BTreeMap<String, Vec<(String, String)>>,
+    checkpoints: BTreeMap<u64, String>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Runs one write on a copy of the state and keeps the copy only if the
+    /// write succeeded, so a failed batch leaves nothing.
+    fn transaction<T>(&mut self, write: impl FnOnce(&mut State) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut staged = self.state.clone();
+        let outcome = write(&mut staged)?;
+        self.state = staged;
+        Ok(outcome)
+    }
+}
+
+impl State {
+    fn next_index(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    /// Applies one record version under compare-and-swap; references are
+    /// checked by the caller once the batch is in.
+    fn apply_record_version(&mut self, version: NewRecordVersion) -> Result<u64, StoreError> {
+        let NewRecordVersion { mut row, entry, references } = version;
+        let current = self.records.get(&row.id).map_or(0, |record| record.version);
+        if row.version != current + 1 {
+            return Err(StoreError::Conflict { id: row.id, expected: row.version.saturating_sub(1), current });
+        }
+        let index = self.next_index();
+        self.log.push((row.id.clone(), entry));
+        row.log_index = index;
+        let kind = match self.records.get(&row.id) {
+            // The kind is fixed by a record's first version.
+            Some(record) => record.kind.clone(),
+            None => row.kind.clone(),
+        };
+        self.records.insert(
+            row.id.clone(),
+            RecordRow {
+                id: row.id.clone(),
+                kind,
+                version: row.version,
+                fields: row.fields.clone(),
+                retracted: row.retracted,
+                updated_at: row.time.clone(),
+            },
+        );
+        self.references.insert(row.id.clone(), references);
+        self.versions.push(row);
+        Ok(index)
+    }
+
+    /// The first reference from one of `referrers` that resolves to nothing.
+    fn check_references<'a>(&self, referrers: impl IntoIterator<Item = &'a String>) -> Result<(), StoreError> {
+        for from in referrers {
+            for (field, to) in self.references.get(from).into_iter().flatten() {
+                if !self.records.contains_key(to) && !self.items.contains_key(to) {
+                    return Err(StoreError::NotFound(format!(
+                        "{from} field {field} refers to {to}, which is not in the archive"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MetadataStore for MemoryStore {
+    fn log_size(&self) -> Result<u64, StoreError> {
+        Ok(self.state.next_index())
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let size = self.state.next_index();
+        if end > size {
+            return Err(StoreError::Corrupted {
+                what: "log".to_owned(),
+                detail: format!("entries {start}..{end} requested, the log has {size}"),
+            });
+        }
+        Ok(self.state.log[start as usize..end as usize].iter().map(|(_, entry)| entry.clone()).collect())
+    }
+
+    fn item(&self, id: &str) -> Result<Option<ItemRecord>, StoreError> {
+        Ok(self.state.items.get(id).cloned())
+    }
+
+    fn item_by_sha256(&self, sha256: &str) -> Result<Option<ItemRecord>, StoreError> {
+        Ok(self.state.item_ids_by_sha256.get(sha256).and_then(|id| self.state.items.get(id)).cloned())
+    }
+
+    fn items(&self) -> Result<Vec<ItemRecord>, StoreError> {
+        Ok(self.state.items.values().cloned().collect())
+    }
+
+    fn item_count(&self) -> Result<u64, StoreError> {
+        Ok(self.state.items.len() as u64)
+    }
+
+    fn add_pending(&mut self, ids: &[String]) -> Result<(), StoreError> {
+        self.state.pending.extend(ids.iter().cloned());
+        Ok(())
+    }
+
+    fn pending(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.state.pending.iter().cloned().collect())
+    }
+
+    fn clear_pending(&mut self, id: &str) -> Result<(), StoreError> {
+        self.state.pending.remove(id);
+        Ok(())
+    }
+
+    fn commit_items(&mut self, items: &mut [ItemRecord], entries: &[Vec<u8>]) -> Result<Vec<u64>, StoreError> {
+        assert_eq!(items.len(), entries.len(), "commit_items: one entry per item");
+        let indexes = self.transaction(|state| {
+            let mut indexes = Vec::with_capacity(items.len());
+            for (item, entry) in items.iter().zip(entries) {
+                if state.items.contains_key(&item.id) {
+                    return Err(StoreError::Duplicate(crate::duplicate_id_message(item)));
+                }
+                if state.item_ids_by_sha256.contains_key(&item.sha256) {
+                    return Err(StoreError::Duplicate(crate::duplicate_sha256_message(item)));
+                }
+                let index = state.next_index();
+                state.log.push((item.id.clone(), entry.clone()));
+                state.item_ids_by_sha256.insert(item.sha256.clone(), item.id.clone());
+                state.items.insert(item.id.clone(), ItemRecord { log_index: index, ..item.clone() });
+                state.pending.remove(&item.id);
+                indexes.push(index);
+            }
+            Ok(indexes)
+        })?;
+        for (item, index) in items.iter_mut().zip(&indexes) {
+            item.log_index = *index;
+        }
+        Ok(indexes)
+    }
+
+    fn append_log_entries(&mut self, entries: &[(String, Vec<u8>)]) -> Result<Vec<u64>, StoreError> {
+        let first = self.state.next_index();
+        self.state.log.extend(entries.iter().cloned());
+        Ok((first..self.state.next_index()).collect())
+    }
+
+    fn commit_record_versions(&mut self, versions: &mut [NewRecordVersion]) -> Result<Vec<u64>, StoreError> {
+        let mut rows = versions.iter().cloned().map(Ok);
+        let first = self.import_record_versions(&mut rows)?.first_index;
+        for (offset, version) in versions.iter_mut().enumerate() {
+            version.row.log_index = first + offset as u64;
+        }
+        Ok((first..first + versions.len() as u64).collect())
+    }
+
+    fn import_record_versions(
+        &mut self,
+        versions: &mut dyn Iterator<Item = Result<NewRecordVersion, String>>,
+    ) -> Result<ImportOutcome, StoreError> {
+        self.transaction(|state| {
+            let first = state.next_index();
+            let mut touched = BTreeSet::new();
+            for version in versions {
+                let version = version.map_err(StoreError::Aborted)?;
+                touched.insert(version.row.id.clone());
+                state.apply_record_version(version)?;
+            }
+            // References are checked once the whole batch is in, so records
+            // in one import may refer to each other in any order.
+            state.check_references(&touched)?;
+            Ok(ImportOutcome { first_index: first, count: state.next_index() - first })
+        })
+    }
+
+    fn record(&self, id: &str) -> Result<Option<RecordRow>, StoreError> {
+        Ok(self.state.records.get(id).cloned())
+    }
+
+    fn record_history(&self, id: &str) -> Result<Vec<RecordVersionRow>, StoreError> {
+        // Versions of one record are committed in version order, so log
+        // order is version order.
+        Ok(self.state.versions.iter().filter(|row| row.id == id).cloned().collect())
+    }
+
+    fn for_each_record(
+        &self,
+        kind: Option<&str>,
+        visit: &mut dyn FnMut(RecordRow) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        for record in self.state.records.values() {
+            if kind.is_some_and(|kind| record.kind != kind) {
+                continue;
+            }
+            if !visit(record.clone())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn for_each_record_version(
+        &self,
+        visit: &mut dyn FnMut(RecordVersionRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for row in &self.state.versions {
+            visit(row.clone())?;
+        }
+        Ok(())
+    }
+
+    fn references_to(&self, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut referrers: Vec<(String, String)> = self
+            .state
+            .references
+            .iter()
+            .flat_map(|(from, references)| {
+                references.iter().filter(|(_, to)| to == id).map(move |(field, _)| (from.clone(), field.clone()))
+            })
+            .collect();
+        referrers.sort();
+        Ok(referrers)
+    }
+
+    fn record_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
+        self.state.checkpoints.insert(size, note.to_owned());
+        Ok(())
+    }
+
+    fn checkpoint(&self, size: u64) -> Result<Option<String>, StoreError> {
+        Ok(self.state.checkpoints.get(&size).cloned())
+    }
+}
