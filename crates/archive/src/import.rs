@@ -14,7 +14,7 @@ use std::path::Path;
 
 use evident_core::{RecordId, RecordKind, validate_fields};
 use evident_formats::{ExportRecord, Format, RawRecord, ReadOptions, RecordWriter, read_records};
-use evident_store::StoreError;
+use evident_store::{NewRecordVersion, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -175,40 +175,55 @@ impl Archive {
             return Ok(report);
         }
 
-        // Pass two: re-read and stream the planned rows into one transaction.
+        // Pass two: re-read the file and stream the planned rows into one
+        // transaction. Rows are read, checked and digested on a second
+        // thread while this one writes them to the store.
         let planned = plans.len() as u64;
-        let plans = std::cell::RefCell::new(plans);
-        let reader = open_reader(path, format, config.kind)?;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<std::result::Result<NewRecordVersion, String>>(1024);
         let actor = config.actor.clone();
         let reason = config.reason.clone();
-        let rows = reader
-            .filter_map(|row| row.ok())
-            .filter_map(|raw| plans.borrow_mut().remove(&raw.line).map(|plan| (raw, plan)))
-            .flat_map(|(raw, plan)| {
-                let create = Change { change: "create", retracted: false, actor: &actor, reason: &reason };
-                let first = prepare_version(&plan.id, 1, raw.fields.clone(), &create).map(|p| p.version);
-                let mut out = vec![first];
-                if raw.retracted {
-                    let retract = Change {
-                        change: "retract",
-                        retracted: true,
-                        actor: &actor,
-                        reason: "retracted in the imported data",
-                    };
-                    out.push(prepare_version(&plan.id, 2, raw.fields, &retract).map(|p| p.version));
+        let kind = config.kind;
+        let imported = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let reader = match open_reader(path, format, kind) {
+                    Ok(reader) => reader,
+                    Err(e) => {
+                        let _ = sender.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                for raw in reader.filter_map(|row| row.ok()) {
+                    let Some(plan) = plans.remove(&raw.line) else { continue };
+                    let create = Change { change: "create", retracted: false, actor: &actor, reason: &reason };
+                    let first = prepare_version(&plan.id, 1, raw.fields.clone(), &create).map(|p| p.version);
+                    let mut versions = vec![first];
+                    if raw.retracted {
+                        let retract = Change {
+                            change: "retract",
+                            retracted: true,
+                            actor: &actor,
+                            reason: "retracted in the imported data",
+                        };
+                        versions.push(prepare_version(&plan.id, 2, raw.fields, &retract).map(|p| p.version));
+                    }
+                    for version in versions {
+                        if sender.send(version.map_err(|e| e.to_string())).is_err() {
+                            return; // the store stopped; its error is reported
+                        }
+                    }
                 }
-                out
-            })
-            .map(|version| version.map_err(|e| e.to_string()));
-        // A row planned in pass one but not met in pass two means the file
-        // changed under the import: abort, so that nothing lands.
-        let tail = std::iter::once_with(|| {
-            (!plans.borrow().is_empty())
-                .then(|| Err("the file changed between the two passes of the import; nothing was imported".to_owned()))
-        })
-        .flatten();
-        let mut versions = rows.chain(tail);
-        self.store.import_record_versions(&mut versions).map_err(|e| match e {
+                // A row planned in pass one but not met in pass two means the
+                // file changed under the import: abort, so that nothing lands.
+                if !plans.is_empty() {
+                    let _ =
+                        sender
+                            .send(Err("the file changed between the two passes of the import; nothing was imported"
+                                .to_owned()));
+                }
+            });
+            self.store.import_record_versions(&mut receiver.into_iter())
+        });
+        imported.map_err(|e| match e {
             StoreError::NotFound(message) | StoreError::Aborted(message) => ArchiveError::Invalid(message),
             other => other.into(),
         })?;

@@ -55,10 +55,15 @@ struct VersionDocument<'a> {
 pub(crate) fn version_digest(row: &RecordVersionRow) -> Result<String> {
     let fields: Value = serde_json::from_str(&row.fields)
         .map_err(|e| ArchiveError::Corrupted { what: format!("{} v{}", row.id, row.version), detail: e.to_string() })?;
+    version_digest_with(row, &fields)
+}
+
+/// The same, with the row's fields already parsed.
+fn version_digest_with(row: &RecordVersionRow, fields: &Value) -> Result<String> {
     let document = VersionDocument {
         actor: &row.actor,
         change: &row.change,
-        fields: &fields,
+        fields,
         id: &row.id,
         kind: &row.kind,
         reason: &row.reason,
@@ -108,12 +113,13 @@ pub(crate) fn prepare_version(
     let kind = id.kind();
     let checked = validate_fields(kind, &fields).map_err(|errors| invalid_fields(id.as_str(), errors))?;
     let time = now_rfc3339();
+    let fields = Value::Object(checked.fields);
     let mut row = RecordVersionRow {
         id: id.to_string(),
         version,
         kind: kind.name().to_owned(),
         change: change.to_owned(),
-        fields: Value::Object(checked.fields).to_string(),
+        fields: fields.to_string(),
         actor: actor.to_owned(),
         time: time.clone(),
         reason: reason.trim().to_owned(),
@@ -121,7 +127,7 @@ pub(crate) fn prepare_version(
         log_index: 0,
         retracted,
     };
-    row.digest = version_digest(&row)?;
+    row.digest = version_digest_with(&row, &fields)?;
     let digest = Sha256Hex::parse(&row.digest).map_err(ArchiveError::Invalid)?;
     let entry = LogEntry::record_version(id.as_str(), kind.name(), version, time, actor.to_owned(), &digest)
         .encode()

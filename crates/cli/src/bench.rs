@@ -133,7 +133,8 @@ fn import(work: &Path, records: u64) -> Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
-    let (status, import_rss) = wait_with_rusage(child.id())?;
+    let (status, import_rss_kib) = wait_with_rusage(child.id())?;
+    let import_rss = import_rss_kib * 1024;
     let import_time = started.elapsed();
     if status != 0 {
         bail!("evident import exited with status {status}");
@@ -147,7 +148,8 @@ fn import(work: &Path, records: u64) -> Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let (status, export_rss) = wait_with_rusage(child.id())?;
+    let (status, export_rss_kib) = wait_with_rusage(child.id())?;
+    let export_rss = export_rss_kib * 1024;
     let export_time = started.elapsed();
     if status != 0 {
         bail!("evident export exited with status {status}");

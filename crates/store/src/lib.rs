@@ -242,6 +242,9 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        // 64 MiB of page cache: imports of hundreds of thousands of records
+        // touch indexes far larger than the default 2 MiB.
+        connection.pragma_update(None, "cache_size", -65_536)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(())
     }
@@ -477,17 +480,21 @@ impl Store {
             for version in versions {
                 let version = version.map_err(StoreError::Aborted)?;
                 let row = &version.row;
-                let found: Option<i64> = current.query_row([&row.id], |r| r.get(0)).optional()?;
-                let current_version = found.unwrap_or(0) as u32;
-                if row.version != current_version + 1 {
-                    return Err(StoreError::Conflict {
-                        id: row.id.clone(),
-                        expected: row.version.saturating_sub(1),
-                        current: current_version,
-                    });
+                // A first version needs no look-up: if the record exists, the
+                // (id, 1) version exists too and the insert below fails.
+                if row.version != 1 {
+                    let found: Option<i64> = current.query_row([&row.id], |r| r.get(0)).optional()?;
+                    let current_version = found.unwrap_or(0) as u32;
+                    if row.version != current_version + 1 {
+                        return Err(StoreError::Conflict {
+                            id: row.id.clone(),
+                            expected: row.version.saturating_sub(1),
+                            current: current_version,
+                        });
+                    }
                 }
                 insert_entry.execute(params![next, version.entry, row.id])?;
-                insert_version.execute(params![
+                let inserted = insert_version.execute(params![
                     row.id,
                     row.version,
                     row.kind,
@@ -499,9 +506,22 @@ impl Store {
                     row.digest,
                     row.retracted,
                     next
-                ])?;
+                ]);
+                if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
+                    && e.code == rusqlite::ErrorCode::ConstraintViolation
+                {
+                    let found: Option<i64> = current.query_row([&row.id], |r| r.get(0)).optional()?;
+                    return Err(StoreError::Conflict {
+                        id: row.id.clone(),
+                        expected: row.version.saturating_sub(1),
+                        current: found.unwrap_or(0) as u32,
+                    });
+                }
+                inserted?;
                 upsert.execute(params![row.id, row.kind, row.version, row.fields, row.retracted, row.time])?;
-                delete_refs.execute([&row.id])?;
+                if row.version != 1 {
+                    delete_refs.execute([&row.id])?;
+                }
                 for (field, to) in &version.references {
                     insert_ref.execute(params![row.id, field, to])?;
                 }
