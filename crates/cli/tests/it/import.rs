@@ -338,3 +338,20 @@ fn the_findings_table_shows_issues_standards_outcomes_claims_and_items() {
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.lines().nth(1).unwrap().starts_with(&finding));
 }
+
+#[test]
+fn a_huge_line_is_a_bad_row_with_its_number_and_the_rest_still_reads() {
+    let archive = TestArchive::new();
+    let huge = format!(r#"{{"kind":"source","name":"{}"}}"#, "x".repeat(17 << 20));
+    let text =
+        format!("{}\n{huge}\n{}\n", r#"{"kind":"source","name":"before"}"#, r#"{"kind":"source","name":"after"}"#);
+    let path = archive.write_input("huge.jsonl", text.as_bytes());
+    let (report, code) = import(&archive, &path, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["committed"], false);
+    assert_eq!(report["problems"].as_array().unwrap().len(), 1, "{report:#}");
+    assert_eq!(report["problems"][0]["at"], "line 2");
+    let (report, code) = import(&archive, &path, &["--skip-bad"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["imported"], 2);
+}
