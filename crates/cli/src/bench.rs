@@ -124,36 +124,9 @@ fn import(work: &Path, records: u64) -> Result<()> {
     let peer = evident_store::bench::plain_insert(&work.join("plain.db"), &data)?;
     let archive = work.join("archive");
     init_archive(&archive)?;
-    let started = Instant::now();
-    let child = Command::new(std::env::current_exe()?)
-        .arg("--archive")
-        .arg(&archive)
-        .args(["import", "--json", "--actor", "bench"])
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let (status, import_rss_kib) = wait_with_rusage(child.id())?;
-    let import_rss = import_rss_kib * 1024;
-    let import_time = started.elapsed();
-    if status != 0 {
-        bail!("evident import exited with status {status}");
-    }
-    let started = Instant::now();
-    let child = Command::new(std::env::current_exe()?)
-        .arg("--archive")
-        .arg(&archive)
-        .args(["export", "--kind", "all", "--format", "jsonl", "-o"])
-        .arg(work.join("export.jsonl"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let (status, export_rss_kib) = wait_with_rusage(child.id())?;
-    let export_rss = export_rss_kib * 1024;
-    let export_time = started.elapsed();
-    if status != 0 {
-        bail!("evident export exited with status {status}");
-    }
+    let (import_time, import_rss) = run_evident(&archive, &["import", "--json", "--actor", "bench"], &data)?;
+    let (export_time, export_rss) =
+        run_evident(&archive, &["export", "--kind", "all", "--format", "jsonl", "-o"], &work.join("export.jsonl"))?;
     let n = records as f64;
     println!();
     println!("  plain rusqlite bulk insert (one transaction)   {:9.0} records/s", n / peer.as_secs_f64());
@@ -364,11 +337,17 @@ fn init_archive(dir: &Path) -> Result<()> {
 
 /// Runs `evident add` on `path` and returns its wall time and peak RSS in bytes.
 fn run_add(archive: &Path, path: &Path) -> Result<(Duration, u64)> {
+    run_evident(archive, &["add", "--json", "--actor", "bench"], path)
+}
+
+/// Runs `evident --archive ARCHIVE ARGS... PATH` as a child process and
+/// returns its wall time and peak RSS in bytes.
+fn run_evident(archive: &Path, args: &[&str], path: &Path) -> Result<(Duration, u64)> {
     let started = Instant::now();
     let child = Command::new(std::env::current_exe()?)
         .arg("--archive")
         .arg(archive)
-        .args(["add", "--json", "--actor", "bench"])
+        .args(args)
         .arg(path)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -376,7 +355,7 @@ fn run_add(archive: &Path, path: &Path) -> Result<(Duration, u64)> {
     let (status, peak_kib) = wait_with_rusage(child.id())?;
     let elapsed = started.elapsed();
     if status != 0 {
-        bail!("evident add {} exited with status {status}", path.display());
+        bail!("evident {} {} exited with status {status}", args[0], path.display());
     }
     Ok((elapsed, peak_kib * 1024))
 }

@@ -19,5 +19,5 @@ pub use entry::{ENTRY_FORMAT_VERSION, EntryFile, ITEM_ADD, LogEntry, LogEntryErr
 pub use id::{ItemId, ItemIdError};
 pub use record::{
     CheckedFields, FieldSpec, FieldType, RESERVED_FIELDS, RecordError, RecordId, RecordKind, field_specs,
-    validate_fields,
+    json_type_name, validate_fields,
 };

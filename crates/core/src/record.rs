@@ -407,19 +407,19 @@ fn check_value(
     match ty {
         Text => match value {
             Value::String(s) => Some(Value::String(s.trim().to_owned())),
-            other => fail(format!("expected text, got {}", type_name(other))),
+            other => fail(format!("expected text, got {}", json_type_name(other))),
         },
         Texts => match value {
             Value::String(s) => Some(Value::String(s.trim().to_owned())),
             Value::Object(map) if map.values().all(Value::is_string) => Some(value.clone()),
-            other => fail(format!("expected text or an object of language to text, got {}", type_name(other))),
+            other => fail(format!("expected text or an object of language to text, got {}", json_type_name(other))),
         },
         TextList => match value {
             Value::Array(items) if items.iter().all(Value::is_string) => Some(value.clone()),
             Value::String(s) => Some(Value::Array(
                 s.split(';').map(|p| Value::String(p.trim().to_owned())).filter(|v| !is_empty(v)).collect(),
             )),
-            other => fail(format!("expected a list of text, got {}", type_name(other))),
+            other => fail(format!("expected a list of text, got {}", json_type_name(other))),
         },
         Integer => match value {
             Value::Number(n) if n.is_i64() || n.is_u64() => Some(value.clone()),
@@ -427,7 +427,7 @@ fn check_value(
                 Ok(n) => Some(Value::from(n)),
                 Err(_) => fail(format!("{s:?} is not a whole number")),
             },
-            other => fail(format!("expected a whole number, got {}", type_name(other))),
+            other => fail(format!("expected a whole number, got {}", json_type_name(other))),
         },
         Number => match value {
             Value::Number(_) => Some(value.clone()),
@@ -438,7 +438,7 @@ fn check_value(
                 (Err(_), Some(n)) => serde_json::Number::from_f64(n).map(Value::Number),
                 (Err(_), None) => fail(format!("{s:?} is not a number")),
             },
-            other => fail(format!("expected a number, got {}", type_name(other))),
+            other => fail(format!("expected a number, got {}", json_type_name(other))),
         },
         Date => {
             let date: Result<UncertainDate, String> = match value {
@@ -452,7 +452,7 @@ fn check_value(
                     Ok(date)
                 }
                 Value::Object(_) => serde_json::from_value(value.clone()).map_err(|e| e.to_string()),
-                other => Err(format!("expected a date, got {}", type_name(other))),
+                other => Err(format!("expected a date, got {}", json_type_name(other))),
             };
             match date.and_then(|d| serde_json::to_value(d).map_err(|e| e.to_string())) {
                 Ok(v) => Some(v),
@@ -468,7 +468,7 @@ fn check_value(
                     fail(format!("{s:?} is not one of {}", choices.join(", ")))
                 }
             }
-            other => fail(format!("expected one of {}, got {}", choices.join(", "), type_name(other))),
+            other => fail(format!("expected one of {}, got {}", choices.join(", "), json_type_name(other))),
         },
         Ref(kinds) => match value {
             Value::String(s) => match check_ref(s, kinds) {
@@ -478,7 +478,7 @@ fn check_value(
                 }
                 Err(detail) => fail(detail),
             },
-            other => fail(format!("expected a record id, got {}", type_name(other))),
+            other => fail(format!("expected a record id, got {}", json_type_name(other))),
         },
         Refs(kinds) => {
             let ids: Vec<String> = match value {
@@ -486,7 +486,7 @@ fn check_value(
                     items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
                 }
                 Value::String(s) => s.split(';').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
-                other => return fail(format!("expected a list of record ids, got {}", type_name(other))),
+                other => return fail(format!("expected a list of record ids, got {}", json_type_name(other))),
             };
             let mut out = Vec::new();
             for (n, id) in ids.iter().enumerate() {
@@ -517,17 +517,17 @@ fn check_value(
                         ))),
                         other => errors.push(RecordError::Field {
                             field: format!("{path}[{n}]"),
-                            detail: format!("expected an object, got {}", type_name(other)),
+                            detail: format!("expected an object, got {}", json_type_name(other)),
                         }),
                     }
                 }
                 Some(Value::Array(out))
             }
-            other => fail(format!("expected a list of objects, got {}", type_name(other))),
+            other => fail(format!("expected a list of objects, got {}", json_type_name(other))),
         },
         Object => match value {
             Value::Object(_) => Some(value.clone()),
-            other => fail(format!("expected an object, got {}", type_name(other))),
+            other => fail(format!("expected an object, got {}", json_type_name(other))),
         },
     }
 }
@@ -544,7 +544,8 @@ fn check_ref(text: &str, kinds: &[RecordKind]) -> Result<RecordId, String> {
     Ok(id)
 }
 
-fn type_name(value: &Value) -> &'static str {
+/// How a JSON value's type is named in error messages.
+pub fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "true/false",

@@ -407,16 +407,7 @@ fn take_record_members(
     Ok((kind, id, retracted))
 }
 
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
+use evident_core::json_type_name as json_type;
 
 /// serde_json's message without its " at line 1 column 5" suffix, with the
 /// column said in our words (the line number is ours).
