@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, InitConfig};
 
+mod analyze;
 mod bench;
 mod records;
 
@@ -162,6 +163,11 @@ enum Command {
     Findings {
         #[arg(long, default_value = "md")]
         format: String,
+    },
+    /// Forensic tests of official statistics: fits, repeated figures, ratios, comparison across countries
+    Analyze {
+        #[command(subcommand)]
+        which: analyze::AnalyzeCommand,
     },
     /// Benchmarks, printed with the physical limits measured in the same run
     Bench {
@@ -387,6 +393,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             records::print_findings(&archive.findings()?, format)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analyze { which } => analyze::run(which),
         Command::Bench { which } => bench::run(which),
     }
 }

@@ -4,6 +4,7 @@
 mod harness;
 
 mod add;
+mod analyze;
 mod bench;
 mod containers;
 mod crash;

@@ -1,0 +1,331 @@
+//! Putting the tests together: the report on one series (with its
+//! comparison group) and the scan of a whole GODT file.
+
+use serde::Serialize;
+
+use crate::AnalysisError;
+use crate::fit::{Fit, Model, fit_all};
+use crate::ratios::{RatioComparison, compare_ratio, default_ratios};
+use crate::repeats::{Repeat, identical_runs, repeated_rows};
+use crate::series::Series;
+use crate::table::{GodtTable, is_count_column};
+
+/// Which countries a series is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComparisonGroup {
+    /// Every other country with data in the same column and years.
+    All,
+    /// These countries (names matched ignoring case and white space).
+    Countries(Vec<String>),
+}
+
+impl ComparisonGroup {
+    /// `all`, or a comma-separated list of countries.
+    pub fn parse(text: &str) -> ComparisonGroup {
+        if text.trim().eq_ignore_ascii_case("all") {
+            ComparisonGroup::All
+        } else {
+            ComparisonGroup::Countries(text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelR2 {
+    pub linear: Option<f64>,
+    pub quadratic: Option<f64>,
+    pub cubic: Option<f64>,
+    pub quadratic_origin: Option<f64>,
+}
+
+impl ModelR2 {
+    fn from_fits(fits: &[Fit]) -> ModelR2 {
+        let get = |m: Model| fits.iter().find(|f| f.model == m).and_then(|f| f.r2);
+        ModelR2 {
+            linear: get(Model::Linear),
+            quadratic: get(Model::Quadratic),
+            cubic: get(Model::Cubic),
+            quadratic_origin: get(Model::QuadraticOrigin),
+        }
+    }
+
+    pub fn get(&self, model: Model) -> Option<f64> {
+        match model {
+            Model::Linear => self.linear,
+            Model::Quadratic => self.quadratic,
+            Model::Cubic => self.cubic,
+            Model::QuadraticOrigin => self.quadratic_origin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonSeries {
+    pub name: String,
+    pub r2: ModelR2,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rank {
+    pub linear: Option<usize>,
+    pub quadratic: Option<usize>,
+    pub cubic: Option<usize>,
+    pub quadratic_origin: Option<usize>,
+}
+
+impl Rank {
+    pub fn get(&self, model: Model) -> Option<usize> {
+        match model {
+            Model::Linear => self.linear,
+            Model::Quadratic => self.quadratic,
+            Model::Cubic => self.cubic,
+            Model::QuadraticOrigin => self.quadratic_origin,
+        }
+    }
+}
+
+/// The same fits on every comparison series, and where this series ranks
+/// by R² (1 = closest to a perfect fit) among those where the model is
+/// meaningful, this series included.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub method: String,
+    pub series: Vec<ComparisonSeries>,
+    pub rank: Rank,
+    /// How many series (this one included) have a meaningful R² per model.
+    pub ranked_out_of: Rank,
+    /// Countries left out, with the reason.
+    pub left_out: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesReport {
+    pub name: String,
+    pub years: Vec<i32>,
+    pub values: Vec<f64>,
+    pub method: String,
+    pub caveats: Vec<String>,
+    pub fits: Vec<Fit>,
+    pub repeated: Vec<Repeat>,
+    pub comparison: Option<Comparison>,
+    pub ratios: Vec<RatioComparison>,
+}
+
+const FIT_METHOD: &str = "least squares on k = year − first year + 1 (Householder QR on centred, scaled k; \
+    y = a·k² in closed form); R² = 1 − SS_res/SS_tot with SS_tot about the mean for every model; \
+    adjusted R² = 1 − (SS_res/(n − p))/(SS_tot/(n − 1)), p = number of parameters";
+
+fn caveats_of(series: &Series) -> Vec<String> {
+    let mut caveats = series.notes().to_vec();
+    let n = series.points().len();
+    if n < 10 {
+        caveats.push(format!(
+            "short series ({n} points): a smooth curve fits few points closely by chance, so a high R² alone is weak evidence"
+        ));
+    }
+    if let Some(reason) = crate::fit::series_not_meaningful(&series.values()) {
+        caveats.push(format!("no fit is meaningful: {reason}"));
+    } else if series.values().iter().any(|&v| v < crate::fit::SMALL_COUNT_MEAN) {
+        caveats.push("some values are below 10: chance variation is large in those years".to_owned());
+    }
+    caveats
+}
+
+/// The report on a series with no table behind it (a plain CSV): fits and
+/// runs of identical values, no comparison.
+pub fn analyze_series(series: &Series) -> SeriesReport {
+    SeriesReport {
+        name: series.name().to_owned(),
+        years: series.years(),
+        values: series.values(),
+        method: FIT_METHOD.to_owned(),
+        caveats: caveats_of(series),
+        fits: fit_all(series),
+        repeated: identical_runs(series),
+        comparison: None,
+        ratios: Vec::new(),
+    }
+}
+
+fn rank_of(this: &ModelR2, others: &[ComparisonSeries], model: Model) -> (Option<usize>, Option<usize>) {
+    let scores: Vec<f64> = others.iter().filter_map(|s| s.r2.get(model)).collect();
+    match this.get(model) {
+        Some(r2) => (Some(1 + scores.iter().filter(|&&s| s > r2).count()), Some(scores.len() + 1)),
+        None => (None, Some(scores.len())),
+    }
+}
+
+/// The report on one country's series in one column of a GODT table,
+/// optionally restricted to `first..=last`, compared with `group`.
+pub fn analyze_godt_series(
+    table: &GodtTable,
+    country: &str,
+    column: &str,
+    years: Option<(i32, i32)>,
+    group: &ComparisonGroup,
+) -> Result<SeriesReport, AnalysisError> {
+    let country = table.country_name(country)?;
+    let mut series = table.series(&country, column)?;
+    if let Some((first, last)) = years {
+        series = series.window(first, last)?;
+    }
+    let mut report = analyze_series(&series);
+    report.repeated.extend(
+        repeated_rows(table, &country).into_iter().filter(|r| r.years.iter().any(|y| series.years().contains(y))),
+    );
+    let members: Vec<String> = match group {
+        ComparisonGroup::All => table.countries().into_iter().filter(|c| *c != country).collect(),
+        ComparisonGroup::Countries(names) => {
+            names.iter().map(|n| table.country_name(n)).collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    let wanted_years = series.years();
+    let (first, last) = (wanted_years[0], *wanted_years.last().unwrap_or(&wanted_years[0]));
+    let mut compared = Vec::new();
+    let mut left_out = Vec::new();
+    for member in &members {
+        let candidate = table.series(member, column).and_then(|s| s.window(first, last));
+        match candidate {
+            Ok(s) if s.years() == wanted_years => {
+                compared.push(ComparisonSeries { name: member.clone(), r2: ModelR2::from_fits(&fit_all(&s)) });
+            }
+            Ok(_) => {
+                if matches!(group, ComparisonGroup::Countries(_)) {
+                    left_out.push(format!("{member}: not every year {first}–{last} reported"));
+                }
+            }
+            Err(e) => {
+                if matches!(group, ComparisonGroup::Countries(_)) {
+                    left_out.push(format!("{member}: {e}"));
+                }
+            }
+        }
+    }
+    let this = ModelR2::from_fits(&report.fits);
+    let ranks: Vec<(Option<usize>, Option<usize>)> = Model::ALL.iter().map(|&m| rank_of(&this, &compared, m)).collect();
+    report.comparison = Some(Comparison {
+        method: format!(
+            "the same fits on every comparison country with a value in every year of this series ({first}–{last}) \
+             in the same column; rank 1 = highest R²; countries whose series is not meaningful for a model \
+             (constant, small counts) are not ranked for it"
+        ),
+        series: compared,
+        rank: Rank { linear: ranks[0].0, quadratic: ranks[1].0, cubic: ranks[2].0, quadratic_origin: ranks[3].0 },
+        ranked_out_of: Rank {
+            linear: ranks[0].1,
+            quadratic: ranks[1].1,
+            cubic: ranks[2].1,
+            quadratic_origin: ranks[3].1,
+        },
+        left_out,
+    });
+    for spec in default_ratios() {
+        // A file without the ratio's columns simply has no such ratio.
+        if let Ok(ratio) = compare_ratio(table, &spec, &country, &members, first, last) {
+            report.ratios.push(ratio);
+        }
+    }
+    Ok(report)
+}
+
+/// Linear interpolation between order statistics (numpy's default) of sorted values.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let position = q * (sorted.len() - 1) as f64;
+    let low = position.floor() as usize;
+    let high = position.ceil() as usize;
+    Some(sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64))
+}
+
+pub const QUANTILES: [f64; 7] = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
+
+/// How one test's values are spread over the countries of one column.
+#[derive(Debug, Clone, Serialize)]
+pub struct Distribution {
+    pub column: String,
+    pub test: String,
+    pub count: usize,
+    /// Values at [`QUANTILES`] (min, 10 %, 25 %, median, 75 %, 90 %, max).
+    pub quantiles: Vec<f64>,
+    /// The countries with the highest values, best first (at most 3).
+    pub highest: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepeatedRowFlag {
+    pub country: String,
+    pub years: Vec<i32>,
+    pub columns_equal: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub method: String,
+    pub repeated_rows: Vec<RepeatedRowFlag>,
+    pub distributions: Vec<Distribution>,
+}
+
+/// Every test over every country and count column of a GODT table, each
+/// country's series taken over all its reported years.
+pub fn scan(table: &GodtTable) -> ScanReport {
+    let countries = table.countries();
+    let mut repeated = Vec::new();
+    for country in &countries {
+        for r in repeated_rows(table, country) {
+            repeated.push(RepeatedRowFlag {
+                country: country.clone(),
+                years: r.years,
+                columns_equal: r.columns_equal.unwrap_or(0),
+            });
+        }
+    }
+    let mut distributions = Vec::new();
+    for column in table.columns().iter().filter(|c| is_count_column(c)) {
+        let mut per_test: Vec<(String, Vec<(String, f64)>)> = Model::ALL
+            .iter()
+            .map(|m| (format!("{} R²", m.name()), Vec::new()))
+            .chain([("longest run of identical values (years)".to_owned(), Vec::new())])
+            .collect();
+        for country in &countries {
+            let Ok(series) = table.series(country, column) else { continue };
+            for (i, fit) in fit_all(&series).iter().enumerate() {
+                if let Some(r2) = fit.r2 {
+                    per_test[i].1.push((country.clone(), r2));
+                }
+            }
+            if crate::fit::series_not_meaningful(&series.values()).is_none() {
+                let longest = identical_runs(&series).iter().map(|r| r.years.len()).max().unwrap_or(1);
+                per_test[4].1.push((country.clone(), longest as f64));
+            }
+        }
+        for (test, mut values) in per_test {
+            if values.is_empty() {
+                continue;
+            }
+            values.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let mut sorted: Vec<f64> = values.iter().map(|v| v.1).collect();
+            sorted.sort_by(f64::total_cmp);
+            distributions.push(Distribution {
+                column: column.clone(),
+                test,
+                count: values.len(),
+                quantiles: QUANTILES.iter().filter_map(|&q| quantile(&sorted, q)).collect(),
+                highest: values.into_iter().take(3).collect(),
+            });
+        }
+    }
+    ScanReport {
+        method: format!(
+            "every count column, every country over all its reported years; fits as in `analyze series` \
+             ({FIT_METHOD}); a fit that is not meaningful for a country (fewer points than the model needs, \
+             constant, mean below 10) is left out of that test's distribution. A repeated row is a year whose \
+             figures in every count column equal an earlier year's, with NA and 0 treated alike and at least {} \
+             non-zero figures shared.",
+            crate::repeats::MIN_SHARED_FIGURES
+        ),
+        repeated_rows: repeated,
+        distributions,
+    }
+}

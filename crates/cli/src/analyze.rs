@@ -1,0 +1,109 @@
+//! `evident analyze`: forensic tests of official statistics on a CSV file
+//! (a GODT export selected with --country and --column, or a plain
+//! year,value file), written as Markdown, HTML or JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use evident_analysis::render;
+use evident_analysis::{ComparisonGroup, analyze_godt_series, analyze_series, read_godt, read_year_value_csv, scan};
+
+#[derive(clap::Subcommand)]
+pub enum AnalyzeCommand {
+    /// Fits (linear, quadratic, cubic, a·k²), repeated figures, ratios and the comparison group of one series
+    Series {
+        /// A CSV file: a GODT export (with --country and --column) or year,value columns
+        series: PathBuf,
+        /// The country, for a GODT file (case and spaces ignored)
+        #[arg(long)]
+        country: Option<String>,
+        /// The column, for a GODT file (case and spaces ignored)
+        #[arg(long)]
+        column: Option<String>,
+        /// Compare with `all` other countries (the default) or a comma-separated list
+        #[arg(long, value_name = "GROUP")]
+        compare: Option<String>,
+        /// md, html or json
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write the report here instead of standard output
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Every test over every country and column of a GODT file
+    Scan {
+        file: PathBuf,
+        /// md, html or json
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write the report here instead of standard output
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn check_format(format: &str) -> Result<()> {
+    if !matches!(format, "md" | "html" | "json") {
+        bail!("unknown format {format:?}: use md, html or json");
+    }
+    Ok(())
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text; save it as UTF-8 CSV", path.display()))
+}
+
+fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+pub fn run(cmd: &AnalyzeCommand) -> Result<ExitCode> {
+    match cmd {
+        AnalyzeCommand::Series { series, country, column, compare, format, output } => {
+            check_format(format)?;
+            let text = read_text(series)?;
+            let name = series.file_name().map_or("series".into(), |n| n.to_string_lossy().into_owned());
+            let report = match (country, column) {
+                (Some(country), Some(column)) => {
+                    let table = read_godt(&text).with_context(|| format!("reading {}", series.display()))?;
+                    let group = compare.as_deref().map_or(ComparisonGroup::All, ComparisonGroup::parse);
+                    analyze_godt_series(&table, country, column, None, &group)?
+                }
+                (None, None) => {
+                    if compare.is_some() {
+                        bail!("--compare needs a GODT file with --country and --column");
+                    }
+                    analyze_series(&read_year_value_csv(&name, &text)?)
+                }
+                _ => bail!("--country and --column go together: give both for a GODT file, neither for year,value"),
+            };
+            let text = match format.as_str() {
+                "json" => serde_json::to_string_pretty(&report)? + "\n",
+                "html" => render::series_html(&report),
+                _ => render::series_markdown(&report),
+            };
+            write_output(output.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AnalyzeCommand::Scan { file, format, output } => {
+            check_format(format)?;
+            let table = read_godt(&read_text(file)?).with_context(|| format!("reading {}", file.display()))?;
+            let report = scan(&table);
+            let text = match format.as_str() {
+                "json" => serde_json::to_string_pretty(&report)? + "\n",
+                "html" => render::scan_html(&report),
+                _ => render::scan_markdown(&report),
+            };
+            write_output(output.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `evident analyze series` on the real WHO-ONT (GODT) data in ../shared/data.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::harness::*;
+
+fn godt() -> PathBuf {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/godt/global-organ-donation_2018.csv");
+    assert!(path.exists(), "{} is missing", path.display());
+    path
+}
+
+#[test]
+fn china_kidney_series_fits_repeats_and_ranks() {
+    let output = evident_command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "DD Kidney Tx", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let models: Vec<&str> = report["fits"].as_array().unwrap().iter().map(|f| f["model"].as_str().unwrap()).collect();
+    assert_eq!(models, vec!["linear", "quadratic", "cubic", "quadratic_origin"]);
+    for fit in report["fits"].as_array().unwrap() {
+        assert!(fit["r2"].is_number() && fit["adj_r2"].is_number() && fit["coefficients"].is_array(), "{fit}");
+    }
+    let repeated: Vec<Vec<u64>> = report["repeated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["years"].as_array().unwrap().iter().map(|y| y.as_u64().unwrap()).collect())
+        .collect();
+    assert!(repeated.contains(&vec![2008, 2009]), "{repeated:?}");
+    assert!(repeated.contains(&vec![2010, 2011, 2012, 2013, 2014]), "{repeated:?}");
+    assert!(
+        report["comparison"]["rank"].is_object() || report["comparison"]["rank"].is_number(),
+        "{}",
+        report["comparison"]
+    );
+    assert!(!report["comparison"]["series"].as_array().unwrap().is_empty());
+
+    let output = evident_command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "DD Kidney Tx", "--format", "html"])
+        .output()
+        .unwrap();
+    let html = stdout(&output);
+    assert!(html.contains("<svg") && !html.contains("<script"), "{}", &html[..html.len().min(500)]);
+}
+
+#[test]
+fn an_unknown_column_names_the_close_ones() {
+    let output = evident_command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "Total Heart TX"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("Total Heart"), "{}", stderr(&output));
+}
