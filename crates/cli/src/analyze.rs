@@ -24,6 +24,9 @@ pub enum AnalyzeCommand {
         /// Compare with `all` other countries (the default) or a comma-separated list
         #[arg(long, value_name = "GROUP")]
         compare: Option<String>,
+        /// Only these years, e.g. 2004-2008 (comparison series are cut the same way)
+        #[arg(long, value_name = "FIRST-LAST")]
+        years: Option<String>,
         /// md, html or json
         #[arg(long, default_value = "md")]
         format: String,
@@ -67,19 +70,20 @@ fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
 
 pub fn run(cmd: &AnalyzeCommand) -> Result<ExitCode> {
     match cmd {
-        AnalyzeCommand::Series { series, country, column, compare, format, output } => {
+        AnalyzeCommand::Series { series, country, column, compare, years, format, output } => {
             check_format(format)?;
+            let years = years.as_deref().map(parse_years).transpose()?;
             let text = read_text(series)?;
             let name = series.file_name().map_or("series".into(), |n| n.to_string_lossy().into_owned());
             let report = match (country, column) {
                 (Some(country), Some(column)) => {
                     let table = read_godt(&text).with_context(|| format!("reading {}", series.display()))?;
                     let group = compare.as_deref().map_or(ComparisonGroup::All, ComparisonGroup::parse);
-                    analyze_godt_series(&table, country, column, None, &group)?
+                    analyze_godt_series(&table, country, column, years, &group)?
                 }
                 (None, None) => {
-                    if compare.is_some() {
-                        bail!("--compare needs a GODT file with --country and --column");
+                    if compare.is_some() || years.is_some() {
+                        bail!("--compare and --years need a GODT file with --country and --column");
                     }
                     analyze_series(&read_year_value_csv(&name, &text)?)
                 }
@@ -105,5 +109,23 @@ pub fn run(cmd: &AnalyzeCommand) -> Result<ExitCode> {
             write_output(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `2004-2008` (or `2004..2008`, `2004–2008`) as the first and last year.
+fn parse_years(text: &str) -> Result<(i32, i32)> {
+    let parts: Vec<&str> = text.split(['-', '–']).filter(|p| !p.is_empty()).collect();
+    let parts = if parts.len() == 1 { text.split("..").collect() } else { parts };
+    match parts.as_slice() {
+        [first, last] => {
+            let first: i32 =
+                first.trim().parse().with_context(|| format!("--years {text:?}: {first:?} is not a year"))?;
+            let last: i32 = last.trim().parse().with_context(|| format!("--years {text:?}: {last:?} is not a year"))?;
+            if first > last {
+                bail!("--years {text:?}: the first year is after the last");
+            }
+            Ok((first, last))
+        }
+        _ => bail!("--years {text:?}: expected FIRST-LAST, e.g. 2004-2008"),
     }
 }

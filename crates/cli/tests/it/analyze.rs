@@ -64,3 +64,26 @@ fn an_unknown_column_names_the_close_ones() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("Total Heart"), "{}", stderr(&output));
 }
+
+#[test]
+fn the_2004_to_2008_kidney_series_is_an_almost_perfect_quadratic_and_ranks_first() {
+    let output = evident_command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "DD Kidney Tx", "--years", "2004-2008", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["years"], serde_json::json!([2004, 2005, 2006, 2007, 2008]));
+    let quadratic = report["fits"].as_array().unwrap().iter().find(|f| f["model"] == "quadratic").unwrap();
+    assert!(quadratic["r2"].as_f64().unwrap() > 0.999, "{quadratic}");
+    let output = evident_command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "DD Kidney Tx", "--years", "2008-2004"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("first year is after the last"), "{}", stderr(&output));
+}
