@@ -42,6 +42,9 @@ pub struct AddConfig {
     pub batch_bytes: u64,
     /// ... or when its oldest item has waited this long
     pub batch_age: Duration,
+    /// what the added files were derived from (an analysis: its command,
+    /// parameters and input items), recorded in each item's provenance
+    pub derived_from: Option<serde_json::Value>,
 }
 
 impl Default for AddConfig {
@@ -54,6 +57,7 @@ impl Default for AddConfig {
             batch_items: 1_000,
             batch_bytes: 1 << 30,
             batch_age: Duration::from_secs(2),
+            derived_from: None,
         }
     }
 }
@@ -171,6 +175,9 @@ struct Provenance {
     /// the raw bytes of the original path, when it is not valid UTF-8
     #[serde(skip_serializing_if = "Option::is_none")]
     path_bytes_hex: Option<String>,
+    /// what the file was derived from, when it is the output of an analysis
+    #[serde(skip_serializing_if = "Option::is_none")]
+    derived_from: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -272,7 +279,12 @@ impl AddRun<'_> {
             original_name,
             original_path: display.clone(),
             modified,
-            provenance: Provenance { container: None, member: None, path_bytes_hex },
+            provenance: Provenance {
+                container: None,
+                member: None,
+                path_bytes_hex,
+                derived_from: self.config.derived_from.clone(),
+            },
             limit: u64::MAX,
             reader: &mut reader,
         };
@@ -372,6 +384,7 @@ impl AddRun<'_> {
                     container: Some(container.clone()),
                     member: Some(member_path),
                     path_bytes_hex: None,
+                    derived_from: self.config.derived_from.clone(),
                 },
                 limit: declared,
                 reader: &mut MemberReader { inner: &mut member },
@@ -463,6 +476,7 @@ impl AddRun<'_> {
                     container: Some(container.clone()),
                     member: Some(member_name),
                     path_bytes_hex: None,
+                    derived_from: self.config.derived_from.clone(),
                 },
                 limit: declared,
                 reader: &mut MemberReader { inner: &mut entry },

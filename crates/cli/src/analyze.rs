@@ -33,6 +33,10 @@ pub enum AnalyzeCommand {
         /// Write the report here instead of standard output
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Also keep the report in the archive (--archive) as an item, with the input file as an item
+        /// and the parameters recorded in its provenance
+        #[arg(long)]
+        save: bool,
     },
     /// Every test over every country and column of a GODT file
     Scan {
@@ -68,9 +72,9 @@ fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-pub fn run(cmd: &AnalyzeCommand) -> Result<ExitCode> {
+pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>) -> Result<ExitCode> {
     match cmd {
-        AnalyzeCommand::Series { series, country, column, compare, years, format, output } => {
+        AnalyzeCommand::Series { series, country, column, compare, years, format, output, save } => {
             check_format(format)?;
             let years = years.as_deref().map(parse_years).transpose()?;
             let text = read_text(series)?;
@@ -95,6 +99,15 @@ pub fn run(cmd: &AnalyzeCommand) -> Result<ExitCode> {
                 _ => render::series_markdown(&report),
             };
             write_output(output.as_deref(), &text)?;
+            if *save {
+                let parameters = serde_json::json!({
+                    "country": country, "column": column, "years": years.map(|(a, b)| [a, b]),
+                    "compare": compare, "format": format,
+                });
+                let name = format!("analysis-{}.{}", slug(&report.name), extension(format));
+                let item = save_report(archive, key_file, series, &name, &text, "analyze series", parameters)?;
+                eprintln!("saved the report as item {item}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         AnalyzeCommand::Scan { file, format, output } => {
@@ -128,4 +141,59 @@ fn parse_years(text: &str) -> Result<(i32, i32)> {
         }
         _ => bail!("--years {text:?}: expected FIRST-LAST, e.g. 2004-2008"),
     }
+}
+
+fn extension(format: &str) -> &'static str {
+    match format {
+        "json" => "json",
+        "html" => "html",
+        _ => "md",
+    }
+}
+
+fn slug(text: &str) -> String {
+    let slug: String = text.chars().map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    slug.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+/// Keeps a report as evidence: the input file becomes (or already is) an
+/// item, and the report becomes an item whose provenance records the
+/// command, its parameters and the input item, so the analysis has a
+/// receipt like any other item. Returns the report's item id.
+fn save_report(
+    archive: Option<&Path>,
+    key_file: Option<&Path>,
+    input: &Path,
+    name: &str,
+    report: &str,
+    command: &str,
+    parameters: serde_json::Value,
+) -> Result<String> {
+    use evident_archive::{AddConfig, AddOutcome, AddStatus, Archive};
+    let dir = archive.context("--save needs an archive: pass --archive DIR or set EVIDENT_ARCHIVE")?;
+    let mut archive =
+        Archive::open(dir, key_file).with_context(|| format!("cannot open the archive {}", dir.display()))?;
+    let actor = crate::default_actor();
+    let add_one = |archive: &mut Archive, path: &Path, config: &AddConfig| -> Result<String> {
+        let mut outcomes: Vec<AddOutcome> = Vec::new();
+        archive.add(&[path.to_path_buf()], config, &mut |o: &AddOutcome| outcomes.push(o.clone()))?;
+        match outcomes.as_slice() {
+            [AddOutcome { status: AddStatus::Added | AddStatus::Duplicate, item: Some(item), .. }] => Ok(item.clone()),
+            [AddOutcome { error: Some(error), .. }] => bail!("cannot add {}: {error}", path.display()),
+            _ => bail!("cannot add {}", path.display()),
+        }
+    };
+    let plain = AddConfig { actor: actor.clone(), unpack: false, ..AddConfig::default() };
+    let input_item = add_one(&mut archive, input, &plain)?;
+    let scratch = std::env::temp_dir().join(format!("evident-report-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let path = scratch.join(name);
+    std::fs::write(&path, report).with_context(|| format!("cannot write {}", path.display()))?;
+    let derived = AddConfig {
+        derived_from: Some(serde_json::json!({"command": command, "parameters": parameters, "inputs": [input_item]})),
+        ..plain
+    };
+    let result = add_one(&mut archive, &path, &derived);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
 }

@@ -393,7 +393,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             records::print_findings(&archive.findings()?, format)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Analyze { which } => analyze::run(which),
+        Command::Analyze { which } => analyze::run(which, cli.archive.as_deref(), cli.key_file.as_deref()),
         Command::Bench { which } => bench::run(which),
     }
 }
@@ -410,7 +410,7 @@ fn default_origin(dir: &Path) -> String {
 }
 
 /// The login name: `USER`, `LOGNAME`, else the passwd entry of this uid.
-fn default_actor() -> String {
+pub(crate) fn default_actor() -> String {
     if let Ok(name) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME"))
         && !name.is_empty()
     {

@@ -87,3 +87,43 @@ fn the_2004_to_2008_kidney_series_is_an_almost_perfect_quadratic_and_ranks_first
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("first year is after the last"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_saved_report_is_an_item_that_records_its_input_and_parameters() {
+    let archive = TestArchive::new();
+    let output = archive
+        .command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "DD Kidney Tx", "--years", "2004-2008", "--format", "json", "--save"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report_item = stderr(&output).split("saved the report as item ").nth(1).unwrap().trim().to_owned();
+    let shown: Value = serde_json::from_str(&stdout(&archive.run(&["show", &report_item, "--json"]))).unwrap();
+    let derived = &shown["file"]["provenance"]["derived_from"];
+    assert_eq!(derived["command"], "analyze series");
+    assert_eq!(derived["parameters"]["column"], "DD Kidney Tx");
+    assert_eq!(derived["parameters"]["years"], serde_json::json!([2004, 2008]));
+    let input = derived["inputs"][0].as_str().unwrap();
+    let input_shown: Value = serde_json::from_str(&stdout(&archive.run(&["show", input, "--json"]))).unwrap();
+    assert_eq!(input_shown["file"]["original_name"], "global-organ-donation_2018.csv");
+    // the report's bytes are what was printed, and it has a receipt like any item
+    let printed_sha = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(stdout(&output).as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert_eq!(shown["file"]["sha256"], printed_sha.as_str());
+    assert!(archive.run(&["receipt", &report_item]).status.success());
+    archive.assert_verifies();
+
+    // without an archive, --save is a clear error
+    let output = evident_command()
+        .args(["analyze", "series"])
+        .arg(godt())
+        .args(["--country", "China", "--column", "DD Kidney Tx", "--save"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--save needs an archive"), "{}", stderr(&output));
+}
