@@ -15,6 +15,7 @@
 //! that is not meaningful on the data (too few points, a constant series,
 //! small counts) says so instead of printing a number.
 
+pub mod capacity;
 pub mod fit;
 pub mod ratios;
 pub mod render;

@@ -247,6 +247,16 @@ impl Archive {
         view(row)
     }
 
+    /// Every record of a kind as it stands, in id order (retracted ones included).
+    pub fn records(&self, kind: RecordKind) -> Result<Vec<RecordView>> {
+        let mut rows = Vec::new();
+        self.store.for_each_record(Some(kind.name()), &mut |row| {
+            rows.push(row);
+            Ok(true)
+        })?;
+        rows.into_iter().map(view).collect()
+    }
+
     /// Every version of a record, oldest first.
     pub fn record_history(&self, id: &str) -> Result<Vec<RecordVersionRow>> {
         Ok(self.store.record_history(id)?)

@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use evident_analysis::capacity::{
+    CapacityParameters, FacilityInput, Range, capacity_markdown, estimate_capacity, utilisation_fraction,
+};
 use evident_analysis::render;
 use evident_analysis::{ComparisonGroup, analyze_godt_series, analyze_series, read_godt, read_year_value_csv, scan};
+use evident_core::RecordKind;
+use serde_json::Value;
 
 #[derive(clap::Subcommand)]
 pub enum AnalyzeCommand {
@@ -37,6 +42,35 @@ pub enum AnalyzeCommand {
         /// and the parameters recorded in its provenance
         #[arg(long)]
         save: bool,
+    },
+    /// Annual transplant capacity of facilities from their beds and utilisation, with the assumptions as parameters
+    Capacity {
+        /// A facility id (repeatable)
+        #[arg(long = "facility", value_name = "ID")]
+        facilities: Vec<String>,
+        /// Every facility in the archive that is not retracted
+        #[arg(long, conflicts_with = "facilities")]
+        all: bool,
+        /// Average length of stay of a transplant patient, days, LOW-HIGH
+        #[arg(long, default_value = "21-30")]
+        stay_days: String,
+        /// Share of the counted beds used for transplant patients, LOW-HIGH
+        #[arg(long, default_value = "1-1")]
+        share: String,
+        /// Utilisation to assume where a facility states none, LOW-HIGH (1 = 100 %)
+        #[arg(long, default_value = "0.8-1")]
+        utilisation: String,
+        /// A series record with the official national total to compare with
+        #[arg(long, value_name = "SERIES")]
+        official: Option<String>,
+        /// The year of the official total to use (default: the series' latest point)
+        #[arg(long)]
+        year: Option<i32>,
+        /// md or json
+        #[arg(long, default_value = "md")]
+        format: String,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
     /// Every test over every country and column of a GODT file
     Scan {
@@ -108,6 +142,39 @@ pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>
                 let item = save_report(archive, key_file, series, &name, &text, "analyze series", parameters)?;
                 eprintln!("saved the report as item {item}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        AnalyzeCommand::Capacity { facilities, all, stay_days, share, utilisation, official, year, format, output } => {
+            if format != "md" && format != "json" {
+                bail!("--format {format:?}: use md or json");
+            }
+            let parameters = CapacityParameters {
+                length_of_stay_days: parse_range("--stay-days", stay_days)?,
+                transplant_share: parse_range("--share", share)?,
+                default_utilisation: parse_range("--utilisation", utilisation)?,
+            };
+            let dir =
+                archive.context("analyze capacity reads the archive: pass --archive DIR or set EVIDENT_ARCHIVE")?;
+            let archive = evident_archive::Archive::open(dir, key_file)?;
+            let records = if *all {
+                archive.records(RecordKind::Facility)?.into_iter().filter(|r| !r.retracted).collect()
+            } else if facilities.is_empty() {
+                bail!("name facilities with --facility ID, or pass --all");
+            } else {
+                facilities.iter().map(|id| archive.record(id)).collect::<Result<Vec<_>, _>>()?
+            };
+            let inputs = records.iter().map(facility_input).collect::<Result<Vec<_>>>()?;
+            let official = match official {
+                Some(id) => Some(official_total(&archive.record(id)?, *year)?),
+                None => None,
+            };
+            let report = estimate_capacity(&inputs, &parameters, official);
+            let text = if format == "json" {
+                serde_json::to_string_pretty(&report)? + "\n"
+            } else {
+                capacity_markdown(&report)
+            };
+            write_output(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
         AnalyzeCommand::Scan { file, format, output } => {
@@ -196,4 +263,73 @@ fn save_report(
     let result = add_one(&mut archive, &path, &derived);
     let _ = std::fs::remove_dir_all(&scratch);
     result
+}
+
+fn parse_range(flag: &str, text: &str) -> Result<Range> {
+    let (low, high) = text.split_once('-').unwrap_or((text, text));
+    let parse = |part: &str| -> Result<f64> {
+        let value: f64 = part.trim().parse().with_context(|| format!("{flag} {text:?}: {part:?} is not a number"))?;
+        if !value.is_finite() || value <= 0.0 {
+            bail!("{flag} {text:?}: values must be positive");
+        }
+        Ok(value)
+    };
+    let range = Range { low: parse(low)?, high: parse(high)? };
+    if range.low > range.high {
+        bail!("{flag} {text:?}: LOW is above HIGH");
+    }
+    Ok(range)
+}
+
+/// The latest figure of a capacity measure: (value, date text).
+fn latest_capacity(fields: &serde_json::Map<String, Value>, measure: &str) -> Option<(f64, String)> {
+    let entries = fields.get("capacity")?.as_array()?;
+    entries
+        .iter()
+        .filter(|e| e["measure"] == measure)
+        .filter_map(|e| {
+            let value = e["value"].as_f64()?;
+            let end = e["date"]["end"].as_str().unwrap_or("").to_owned();
+            let text = e["date"]["text"].as_str().unwrap_or("undated").to_owned();
+            Some((end, value, text))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, value, text)| (value, text))
+}
+
+fn facility_input(record: &evident_archive::RecordView) -> Result<FacilityInput> {
+    if record.kind != "facility" {
+        bail!("{} is a {}, not a facility", record.id, record.kind);
+    }
+    let name = ["name_en", "name_zh"]
+        .iter()
+        .find_map(|field| record.fields.get(*field).and_then(Value::as_str))
+        .unwrap_or(&record.id)
+        .to_owned();
+    Ok(FacilityInput {
+        id: record.id.clone(),
+        name,
+        beds: latest_capacity(&record.fields, "beds"),
+        utilisation: latest_capacity(&record.fields, "utilisation").map(|(v, d)| (utilisation_fraction(v), d)),
+    })
+}
+
+/// The official total from a series record: the point of `year`, or the latest.
+fn official_total(series: &evident_archive::RecordView, year: Option<i32>) -> Result<(String, f64)> {
+    if series.kind != "series" {
+        bail!("{} is a {}, not a series", series.id, series.kind);
+    }
+    let name = evident_archive::display_text(series.fields.get("name"));
+    let points = series.fields.get("points").and_then(Value::as_array).cloned().unwrap_or_default();
+    let point = points
+        .iter()
+        .filter(|p| p["value"].is_number())
+        .filter(|p| year.is_none_or(|y| p["period"]["start"].as_str().is_some_and(|s| s.starts_with(&y.to_string()))))
+        .max_by(|a, b| a["period"]["end"].as_str().unwrap_or("").cmp(b["period"]["end"].as_str().unwrap_or("")))
+        .with_context(|| match year {
+            Some(y) => format!("series {} has no value for {y}", series.id),
+            None => format!("series {} has no values", series.id),
+        })?;
+    let period = point["period"]["text"].as_str().unwrap_or("").to_owned();
+    Ok((format!("{name}, {period}"), point["value"].as_f64().unwrap_or(0.0)))
 }

@@ -127,3 +127,68 @@ fn a_saved_report_is_an_item_that_records_its_input_and_parameters() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--save needs an archive"), "{}", stderr(&output));
 }
+
+#[test]
+fn capacity_is_estimated_from_beds_and_utilisation_with_stated_parameters() {
+    let archive = TestArchive::new();
+    let created = |args: &[&str]| -> String {
+        let output = archive.run(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output).split_whitespace().next().unwrap().to_owned()
+    };
+    let a = created(&[
+        "create",
+        "facility",
+        "--set",
+        "name_en=Hospital A",
+        "--set",
+        r#"capacity=[{"measure":"beds","value":200,"date":"2005"},{"measure":"beds","value":500,"date":"2006"},{"measure":"utilisation","value":130,"date":"2006"}]"#,
+    ]);
+    let b = created(&[
+        "create",
+        "facility",
+        "--set",
+        "name_zh=乙医院",
+        "--set",
+        r#"capacity=[{"measure":"beds","value":100,"date":"2010"}]"#,
+    ]);
+    created(&["create", "facility", "--set", "name_en=No figures"]);
+    let official = created(&[
+        "create",
+        "series",
+        "--set",
+        "name=Official transplants",
+        "--set",
+        r#"points=[{"period":"2005","value":9000},{"period":"2006","value":10000}]"#,
+    ]);
+    let output =
+        archive.run(&["analyze", "capacity", "--all", "--official", &official, "--year", "2006", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let find = |id: &str| report["facilities"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap().clone();
+    let estimate_a = find(&a);
+    assert_eq!(estimate_a["beds"], 500.0, "the latest bed count is used");
+    let low = estimate_a["annual"]["low"].as_f64().unwrap();
+    assert!((low - 500.0 * 1.3 * 365.0 / 30.0).abs() < 1e-6, "{estimate_a}");
+    let estimate_b = find(&b);
+    assert!((estimate_b["annual"]["high"].as_f64().unwrap() - 100.0 * 365.0 / 21.0).abs() < 1e-6, "{estimate_b}");
+    assert_eq!(report["estimated"], 2);
+    assert_eq!(report["official"][1], 10000.0);
+    assert!(report["ratio_to_official"]["low"].as_f64().unwrap() > 0.0);
+
+    let output = archive.run(&["analyze", "capacity", "--facility", &a, "--stay-days", "14-20"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let md = stdout(&output);
+    assert!(md.contains("length of stay 14–20 days"), "{md}");
+    assert!(md.contains("| Hospital A"), "{md}");
+
+    for (args, expected) in [
+        (vec!["analyze", "capacity", "--all", "--stay-days", "30-20"], "LOW is above HIGH"),
+        (vec!["analyze", "capacity"], "--facility ID"),
+        (vec!["analyze", "capacity", "--facility", official.as_str()], "not a facility"),
+    ] {
+        let output = archive.run(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains(expected), "{args:?}: {}", stderr(&output));
+    }
+}
