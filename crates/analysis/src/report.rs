@@ -30,32 +30,44 @@ impl ComparisonGroup {
     }
 }
 
+/// One value per model, written in JSON as `{"linear", "quadratic", "cubic", "quadratic_origin"}`.
 #[derive(Debug, Clone, Serialize)]
-pub struct ModelR2 {
-    pub linear: Option<f64>,
-    pub quadratic: Option<f64>,
-    pub cubic: Option<f64>,
-    pub quadratic_origin: Option<f64>,
+pub struct PerModel<T> {
+    pub linear: Option<T>,
+    pub quadratic: Option<T>,
+    pub cubic: Option<T>,
+    pub quadratic_origin: Option<T>,
 }
 
-impl ModelR2 {
-    fn from_fits(fits: &[Fit]) -> ModelR2 {
-        let get = |m: Model| fits.iter().find(|f| f.model == m).and_then(|f| f.r2);
-        ModelR2 {
-            linear: get(Model::Linear),
-            quadratic: get(Model::Quadratic),
-            cubic: get(Model::Cubic),
-            quadratic_origin: get(Model::QuadraticOrigin),
+impl<T: Copy> PerModel<T> {
+    /// Builds the value of each model from `value`.
+    pub fn from_fn(mut value: impl FnMut(Model) -> Option<T>) -> PerModel<T> {
+        PerModel {
+            linear: value(Model::Linear),
+            quadratic: value(Model::Quadratic),
+            cubic: value(Model::Cubic),
+            quadratic_origin: value(Model::QuadraticOrigin),
         }
     }
 
-    pub fn get(&self, model: Model) -> Option<f64> {
+    pub fn get(&self, model: Model) -> Option<T> {
         match model {
             Model::Linear => self.linear,
             Model::Quadratic => self.quadratic,
             Model::Cubic => self.cubic,
             Model::QuadraticOrigin => self.quadratic_origin,
         }
+    }
+}
+
+/// R² per model.
+pub type ModelR2 = PerModel<f64>;
+/// A rank (or a count) per model.
+pub type Rank = PerModel<usize>;
+
+impl ModelR2 {
+    fn from_fits(fits: &[Fit]) -> ModelR2 {
+        PerModel::from_fn(|m| fits.iter().find(|f| f.model == m).and_then(|f| f.r2))
     }
 }
 
@@ -63,25 +75,6 @@ impl ModelR2 {
 pub struct ComparisonSeries {
     pub name: String,
     pub r2: ModelR2,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Rank {
-    pub linear: Option<usize>,
-    pub quadratic: Option<usize>,
-    pub cubic: Option<usize>,
-    pub quadratic_origin: Option<usize>,
-}
-
-impl Rank {
-    pub fn get(&self, model: Model) -> Option<usize> {
-        match model {
-            Model::Linear => self.linear,
-            Model::Quadratic => self.quadratic,
-            Model::Cubic => self.cubic,
-            Model::QuadraticOrigin => self.quadratic_origin,
-        }
-    }
 }
 
 /// The same fits on every comparison series, and where this series ranks
@@ -202,7 +195,9 @@ pub fn analyze_godt_series(
         }
     }
     let this = ModelR2::from_fits(&report.fits);
-    let ranks: Vec<(Option<usize>, Option<usize>)> = Model::ALL.iter().map(|&m| rank_of(&this, &compared, m)).collect();
+    let ranks = PerModel::from_fn(|m| Some(rank_of(&this, &compared, m)));
+    let (rank, ranked_out_of) =
+        (PerModel::from_fn(|m| ranks.get(m).and_then(|r| r.0)), PerModel::from_fn(|m| ranks.get(m).and_then(|r| r.1)));
     report.comparison = Some(Comparison {
         method: format!(
             "the same fits on every comparison country with a value in every year of this series ({first}–{last}) \
@@ -210,13 +205,8 @@ pub fn analyze_godt_series(
              (constant, small counts) are not ranked for it"
         ),
         series: compared,
-        rank: Rank { linear: ranks[0].0, quadratic: ranks[1].0, cubic: ranks[2].0, quadratic_origin: ranks[3].0 },
-        ranked_out_of: Rank {
-            linear: ranks[0].1,
-            quadratic: ranks[1].1,
-            cubic: ranks[2].1,
-            quadratic_origin: ranks[3].1,
-        },
+        rank,
+        ranked_out_of,
         left_out,
     });
     for spec in default_ratios() {
