@@ -18,7 +18,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 use crate::script::{is_arabic_letter, is_han};
 
 /// Folded text plus the map from folded byte offsets to original ones.
-pub(crate) struct Folded {
+pub struct Folded {
     pub(crate) text: String,
     spans: Vec<Span>,
 }
@@ -36,9 +36,18 @@ struct Span {
 }
 
 impl Folded {
+    /// The folded text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The original byte range that the folded range `start..end` came from.
     /// `start < end` and both lie on character boundaries of the folded text.
-    pub(crate) fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+    /// An empty or out-of-range request gives an empty range.
+    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.spans.is_empty() || start >= end || end > self.text.len() {
+            return (0, 0);
+        }
         let first = self.span_containing(start);
         let from =
             if first.linear { first.original_start + (start - first.folded_start) } else { first.original_start };
@@ -71,7 +80,7 @@ impl Folded {
 }
 
 /// Folds `original` for indexing or querying.
-pub(crate) fn fold(original: &str) -> Folded {
+pub fn fold(original: &str) -> Folded {
     let mut folded = Folded { text: String::with_capacity(original.len()), spans: Vec::new() };
     let mut needs_positional_pass = false;
     let mut has_han = false;

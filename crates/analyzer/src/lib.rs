@@ -27,7 +27,7 @@
 //!      ASCII digits.
 //!    - *Chinese*: traditional → simplified with fast2s's character table
 //!      (人權 → 人权, 醫院 → 医院, 法輪功 → 法轮功), on index and query alike.
-//! 2. **Segmentation**: ICU4X word breaks (`icu_segmenter`, compiled data).
+//! 2. **Segmentation**: ICU4X word breaks (outside Han runs) (`icu_segmenter`, compiled data).
 //!    A segment is kept when it holds a letter or a digit (ICU calls some
 //!    Tibetan syllables not word-like, so its flag is not used). Segments are
 //!    cut again after every Tibetan tsheg or shad, so each Tibetan syllable
@@ -36,9 +36,11 @@
 //!    jieba in search mode: each word and the dictionary words inside it
 //!    (维吾尔族人 → 维吾尔, 维吾尔族, 人; 中华人民共和国 → 中华, 中华人民共和国,
 //!    华人, 人民, 共和, 共和国), so a query for a shorter word finds a longer
-//!    one. ICU's own dictionary cut of Han (维吾尔|族人) is only used to find
-//!    the runs; the segmenter is the "auto" one because the rule-only
-//!    constructor reports an error for every Han run.
+//!    one. Han runs (maximal runs of Han ideographs) are found before ICU
+//!    sees the text, since ICU's own dictionary cut of Han (维吾尔|族人)
+//!    would be thrown away; ICU segments what lies between them. The
+//!    segmenter is the "auto" one so that Thai, Lao, Khmer and Burmese get
+//!    their dictionary and model segmentation.
 //!
 //! Known limit: a Farsi yeh inside a word is read as ي (y); Uyghur text typed
 //! on a Persian keyboard that writes ی for a medial ى (i) will not match the
@@ -85,7 +87,7 @@ use icu_segmenter::WordSegmenter;
 use icu_segmenter::options::WordBreakInvariantOptions;
 use jieba_rs::Jieba;
 
-use crate::fold::{Folded, fold};
+pub use crate::fold::{Folded, fold};
 use crate::script::{is_han, is_tibetan, is_tibetan_syllable_end};
 
 pub use tokenizer::{
@@ -188,49 +190,68 @@ enum Piece {
     Word { start: usize, end: usize },
 }
 
-/// The segments of `folded` worth indexing, in order.
+/// The segments of `folded` worth indexing, in order. Maximal runs of Han
+/// ideographs are runs without asking ICU (whose dictionary cut of Han is
+/// thrown away, since jieba cuts the runs again); everything between them
+/// goes through ICU's word segmenter.
 fn pieces(folded: &str) -> Vec<Piece> {
     let mut pieces: Vec<Piece> = Vec::new();
-    let mut keep = |start: usize, end: usize| {
-        let segment = &folded[start..end];
-        if !segment.chars().any(char::is_alphanumeric) {
-            return;
+    let mut stretch_start = 0;
+    let mut characters = folded.char_indices().peekable();
+    while let Some((start, character)) = characters.next() {
+        if !is_han(character) {
+            continue;
         }
-        if segment.chars().all(is_han) {
-            if let Some(Piece::HanRun { end: run_end, .. }) = pieces.last_mut()
-                && *run_end == start
-            {
-                *run_end = end;
-                return;
+        let mut end = start + character.len_utf8();
+        while let Some(&(next, following)) = characters.peek() {
+            if !is_han(following) {
+                break;
             }
-            pieces.push(Piece::HanRun { start, end });
-        } else {
-            pieces.push(Piece::Word { start, end });
+            end = next + following.len_utf8();
+            characters.next();
+        }
+        segment_words(folded, stretch_start, start, &mut pieces);
+        pieces.push(Piece::HanRun { start, end });
+        stretch_start = end;
+    }
+    segment_words(folded, stretch_start, folded.len(), &mut pieces);
+    pieces
+}
+
+/// ICU word segments of `folded[start..end]` (no Han in it) that hold a
+/// letter or a digit, Tibetan segments cut again at every tsheg or shad.
+fn segment_words(folded: &str, start: usize, end: usize, pieces: &mut Vec<Piece>) {
+    if start >= end {
+        return;
+    }
+    let mut keep = |from: usize, to: usize| {
+        if folded[from..to].chars().any(char::is_alphanumeric) {
+            pieces.push(Piece::Word { start: from, end: to });
         }
     };
+    let stretch = &folded[start..end];
     let mut previous = 0;
-    for boundary in WORD_SEGMENTER.segment_str(folded) {
+    for boundary in WORD_SEGMENTER.segment_str(stretch) {
         if boundary <= previous {
             continue;
         }
-        let segment = &folded[previous..boundary];
+        let segment = &stretch[previous..boundary];
         if segment.contains(is_tibetan_syllable_end) {
             let mut syllable_start = previous;
             for (index, character) in segment.char_indices() {
                 if is_tibetan_syllable_end(character) {
                     if syllable_start < previous + index {
-                        keep(syllable_start, previous + index);
+                        keep(start + syllable_start, start + previous + index);
                     }
                     syllable_start = previous + index + character.len_utf8();
                 }
             }
             if syllable_start < boundary {
-                keep(syllable_start, boundary);
+                keep(start + syllable_start, start + boundary);
             }
         } else {
-            keep(previous, boundary);
+            keep(start + previous, start + boundary);
         }
         previous = boundary;
     }
-    pieces
 }

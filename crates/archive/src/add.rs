@@ -130,6 +130,7 @@ impl Archive {
         run.commit_batch()?;
         let mut summary = run.summary;
         summary.log_size = self.publish()?;
+        self.update_index_quietly();
         Ok(summary)
     }
 }

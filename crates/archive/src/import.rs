@@ -230,6 +230,7 @@ impl Archive {
         report.imported = planned;
         report.committed = true;
         self.publish()?;
+        self.update_index_quietly();
         Ok(report)
     }
 

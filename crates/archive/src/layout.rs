@@ -48,6 +48,10 @@ impl Layout {
     pub(crate) fn log(&self) -> PathBuf {
         self.dir.join("log")
     }
+    /// The search index: derived, rebuilt by `evident reindex`.
+    pub(crate) fn index(&self) -> PathBuf {
+        self.dir.join("index")
+    }
     pub(crate) fn tmp(&self) -> PathBuf {
         self.dir.join("tmp")
     }

@@ -14,6 +14,7 @@
 //! evident.db     the SQLite store
 //! ocfl/          the OCFL 1.1 storage root
 //! log/           checkpoint, tile/..., tile/entries/... (C2SP tlog-tiles)
+//! index/         the search index (tantivy; derived, rebuilt by `evident reindex`)
 //! keys/log.key   the log's signing key, unless placed elsewhere
 //! tmp/           staging, on the same file system as ocfl/
 //! lock           held by the one command that works on the archive
@@ -27,6 +28,7 @@ mod layout;
 mod log;
 mod receipt;
 mod records;
+mod search;
 mod verify;
 
 use std::fs;
@@ -42,7 +44,9 @@ pub use findings::{ClaimSummary, FindingRow, display_text};
 pub use import::{ImportConfig, ImportReport, RowProblem, import_format};
 pub use layout::ArchiveSettings;
 pub use receipt::{ReceiptVerdict, check_receipt};
+pub use evident_search::{Access, Hit, SearchRequest, SearchResults, Snippet, Sort};
 pub use records::{FieldChange, RecordChange, RecordView};
+pub use search::{ReindexObserver, ReindexReport};
 pub use verify::{Problem, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +114,8 @@ pub struct Archive {
     key_file: PathBuf,
     store: Box<dyn MetadataStore>,
     objects: StorageRoot,
+    /// opened on first use (`search.rs`)
+    search_index: Option<evident_search::SearchIndex>,
     _lock: fs::File,
 }
 
@@ -136,7 +142,8 @@ impl Archive {
         };
         let store: Box<dyn MetadataStore> = Box::new(Store::open(&layout.database())?);
         let objects = StorageRoot::open(&layout.ocfl())?;
-        let mut archive = Archive { layout, settings, verifier, key_file, store, objects, _lock: lock };
+        let mut archive =
+            Archive { layout, settings, verifier, key_file, store, objects, search_index: None, _lock: lock };
         archive.recover()?;
         Ok(archive)
     }

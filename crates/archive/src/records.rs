@@ -151,6 +151,7 @@ impl Archive {
             other => other.into(),
         })?;
         self.publish()?;
+        self.update_index_quietly();
         Ok(versions
             .into_iter()
             .zip(warnings)

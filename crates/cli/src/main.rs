@@ -13,6 +13,7 @@ use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, In
 mod analyze;
 mod bench;
 mod records;
+mod search;
 
 #[derive(Parser)]
 #[command(name = "evident", version, about = "A tamper-evident evidence archive")]
@@ -163,6 +164,33 @@ enum Command {
     Findings {
         #[arg(long, default_value = "md")]
         format: String,
+    },
+    /// Search items and records in every language: words (AND), "phrases", OR, NOT, field:value
+    Search {
+        /// The query, e.g. `人權 lang:zh`, `"equal protection" OR asylum`, `transplant NOT kidney date:2010..2014`
+        query: String,
+        /// Print the results as one JSON object
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// relevance, newest or oldest
+        #[arg(long, default_value = "relevance")]
+        sort: String,
+        /// Count matches by a facet (kind, type, lang, group, facility, province, source, access, year);
+        /// NAME=VALUE also filters on it. Repeatable.
+        #[arg(long = "facet", value_name = "NAME[=VALUE]")]
+        facets: Vec<String>,
+        /// Search as this access level sees it: public or restricted (sealed text is never indexed)
+        #[arg(long = "as", default_value = "restricted", value_name = "LEVEL")]
+        access: String,
+    },
+    /// Rebuild the search index from the archive, extracting every item's text again
+    Reindex {
+        #[arg(long)]
+        json: bool,
     },
     /// Forensic tests of official statistics: fits, repeated figures, ratios, comparison across countries
     Analyze {
@@ -391,6 +419,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Findings { format } => {
             let archive = open(&cli)?;
             records::print_findings(&archive.findings()?, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, json, limit, offset, sort, facets, access } => {
+            let request = search::request(query, *limit, *offset, sort, facets, access)?;
+            let mut archive = open(&cli)?;
+            let results = archive.search(&request)?;
+            search::print(&results, &request, *json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex { json } => {
+            let mut archive = open(&cli)?;
+            search::reindex(&mut archive, *json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Analyze { which } => analyze::run(which, cli.archive.as_deref(), cli.key_file.as_deref()),

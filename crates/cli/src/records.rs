@@ -52,6 +52,7 @@ pub fn show(archive: &Archive, id: &str, history: bool, as_json: bool) -> Result
     };
     let versions = if history { archive.record_history(id)? } else { Vec::new() };
     let referenced_by = archive.references_to(id)?;
+    let text = if item.is_some() { archive.item_text(id)? } else { None };
     if as_json {
         let mut value = match &record {
             Some(view) => serde_json::to_value(view)?,
@@ -65,6 +66,13 @@ pub fn show(archive: &Archive, id: &str, history: bool, as_json: bool) -> Result
                 "provenance": item.provenance.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
                 "log_index": item.log_index,
             });
+            value["text"] = match &text {
+                Some(text) => json!({
+                    "status": text.status, "format": text.format, "lang": text.lang, "chars": text.chars,
+                    "detail": text.detail, "extracted_at": text.extracted_at,
+                }),
+                None => json!({"status": "not_yet_extracted"}),
+            };
         }
         value["referenced_by"] =
             json!(referenced_by.iter().map(|(from, field)| json!({"id": from, "field": field})).collect::<Vec<_>>());
@@ -97,6 +105,7 @@ pub fn show(archive: &Archive, id: &str, history: bool, as_json: bool) -> Result
         println!("  file: {} ({} bytes, {})", item.original_path, item.size, item.media_type);
         println!("  sha256: {}", item.sha256);
         println!("  added: {} by {}", item.added_at, item.added_by);
+        println!("  text: {}", describe_text(text.as_ref()));
     }
     if let Some(view) = &record {
         for (field, value) in &view.fields {
@@ -119,6 +128,24 @@ pub fn show(archive: &Archive, id: &str, history: bool, as_json: bool) -> Result
         }
     }
     Ok(())
+}
+
+/// One line on what extraction made of an item's file.
+fn describe_text(text: Option<&evident_store::ItemText>) -> String {
+    let Some(text) = text else {
+        return "not extracted yet (run `evident reindex`)".to_owned();
+    };
+    let detail = text.detail.as_deref().map(|detail| format!("; {detail}")).unwrap_or_default();
+    match text.status.as_str() {
+        "extracted" => format!(
+            "{} characters from {}{}{detail}",
+            text.chars,
+            text.format,
+            text.lang.as_deref().map(|lang| format!(", language {lang}")).unwrap_or_default()
+        ),
+        "no_text" => format!("none: {} files have no text to extract", text.format),
+        _ => format!("could not be extracted ({}){detail}; the file is archived all the same", text.format),
+    }
 }
 
 fn display_value(value: &Value) -> String {

@@ -204,6 +204,10 @@ pub const CERTAINTY: &[&str] = &["confirmed", "probable", "possible", "doubtful"
 pub const STANDARDS_OF_PROOF: &[&str] =
     &["credible_information", "balance_of_probabilities", "beyond_reasonable_doubt"];
 pub const OUTCOMES: &[&str] = &["proved", "not_proved", "open"];
+/// Who may see a record: `public` (anyone, once published), `restricted`
+/// (investigators and reviewers; the default when absent), `sealed` (named
+/// people only). Every kind has the field.
+pub const SENSITIVITY: &[&str] = &["public", "restricted", "sealed"];
 pub const CAPACITY_MEASURES: &[&str] = &["beds", "utilisation", "stated_volume", "staff", "other"];
 
 const CUSTODY: &[FieldSpec] =
@@ -231,6 +235,7 @@ const ITEM_FIELDS: &[FieldSpec] = &[
     field("provenance", Text),
     field("custody", Objects(CUSTODY)),
     field("languages", TextList),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const SOURCE_FIELDS: &[FieldSpec] = &[
     required("name", Texts),
@@ -238,6 +243,7 @@ const SOURCE_FIELDS: &[FieldSpec] = &[
     field("affiliation", Text),
     field("url", Text),
     field("note", Text),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const PERSON_FIELDS: &[FieldSpec] = &[
     required("names", Objects(PERSON_NAMES)),
@@ -246,6 +252,7 @@ const PERSON_FIELDS: &[FieldSpec] = &[
     field("group", Text),
     field("status", Choice(PERSON_STATUS)),
     field("note", Text),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const FACILITY_FIELDS: &[FieldSpec] = &[
     field("facility_type", Choice(FACILITY_TYPES)),
@@ -258,6 +265,7 @@ const FACILITY_FIELDS: &[FieldSpec] = &[
     field("cross_ids", Object),
     field("capacity", Objects(CAPACITY)),
     field("note", Text),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const EVENT_FIELDS: &[FieldSpec] = &[
     required("event_type", Choice(EVENT_TYPES)),
@@ -267,6 +275,7 @@ const EVENT_FIELDS: &[FieldSpec] = &[
     field("participants", Objects(PARTICIPANTS)),
     field("items", Refs(&[K::Item])),
     field("description", Texts),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const RELATION_FIELDS: &[FieldSpec] = &[
     required("from", Ref(&[])),
@@ -277,6 +286,7 @@ const RELATION_FIELDS: &[FieldSpec] = &[
     field("certainty", Choice(CERTAINTY)),
     field("items", Refs(&[K::Item])),
     field("note", Text),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const CLAIM_FIELDS: &[FieldSpec] = &[
     required("text", Texts),
@@ -286,6 +296,7 @@ const CLAIM_FIELDS: &[FieldSpec] = &[
     field("claimant", Ref(&[K::Source, K::Person, K::Facility])),
     field("supporting", Refs(&[])),
     field("contradicting", Refs(&[])),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const FINDING_FIELDS: &[FieldSpec] = &[
     required("issue", Texts),
@@ -293,6 +304,7 @@ const FINDING_FIELDS: &[FieldSpec] = &[
     required("outcome", Choice(OUTCOMES)),
     field("claims", Refs(&[K::Claim])),
     field("reasoning", Texts),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 const SERIES_FIELDS: &[FieldSpec] = &[
     required("name", Texts),
@@ -301,6 +313,7 @@ const SERIES_FIELDS: &[FieldSpec] = &[
     field("points", Objects(POINTS)),
     field("item", Ref(&[K::Item])),
     field("note", Text),
+    field("sensitivity", Choice(SENSITIVITY)),
 ];
 
 /// The known fields of a kind.

@@ -8,7 +8,7 @@
 //! [`MemoryStore`](crate::MemoryStore) is for unit tests of code above the
 //! store; a PostgreSQL backend will implement the same trait.
 
-use crate::{ImportOutcome, ItemRecord, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
+use crate::{ImportOutcome, ItemRecord, ItemText, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
 
 /// Items, log entries, records and the bookkeeping of the commit protocol.
 ///
@@ -231,4 +231,19 @@ pub trait MetadataStore: Send {
 
     /// The checkpoint copy kept for a tree size, if any.
     fn checkpoint(&self, size: u64) -> Result<Option<String>, StoreError>;
+
+    /// The distinct object ids (item or record ids) of the entries in
+    /// `start..end`, in order of their first entry in the range. Indexes
+    /// past the end of the log are ignored. This is how derived state (the
+    /// search index) learns what changed since it was last brought up to
+    /// date.
+    fn entry_objects(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError>;
+
+    /// Records extraction results in one durable transaction, each replacing
+    /// any earlier result for its item. Fails with [`StoreError::NotFound`]
+    /// (nothing written) if an item does not exist.
+    fn set_item_texts(&mut self, texts: &[ItemText]) -> Result<(), StoreError>;
+
+    /// The latest extraction result of an item, if extraction ran.
+    fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError>;
 }

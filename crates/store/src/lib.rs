@@ -26,7 +26,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads; older databases are
 /// migrated on open (see [`MIGRATIONS`]).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -126,6 +126,25 @@ pub struct ItemRecord {
     pub log_index: u64,
 }
 
+/// What text extraction made of an item's file (derived: `evident reindex`
+/// extracts again and replaces it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemText {
+    pub item_id: String,
+    /// `extracted`, `no_text` (a format without text: images, audio, ...),
+    /// `failed` (a format with text that could not be read), `too_large`
+    pub status: String,
+    /// the format extraction recognised (`pdf`, `html`, `text`, `png`, ...)
+    pub format: String,
+    /// the dominant language of the text, if detected
+    pub lang: Option<String>,
+    /// characters of text extracted
+    pub chars: u64,
+    /// why extraction failed, or a note (encoding, truncation)
+    pub detail: Option<String>,
+    pub extracted_at: String,
+}
+
 /// The SQLite metadata store. Its inherent methods are those of
 /// [`MetadataStore`], which it implements by delegation, so callers need not
 /// import the trait.
@@ -195,6 +214,16 @@ CREATE TABLE record_ref (
 ) STRICT;
 CREATE INDEX record_ref_from ON record_ref (from_id);
 CREATE INDEX record_ref_to ON record_ref (to_id);
+", "
+CREATE TABLE item_text (
+    item_id TEXT PRIMARY KEY REFERENCES item (id),
+    status TEXT NOT NULL,
+    format TEXT NOT NULL,
+    lang TEXT,
+    chars INTEGER NOT NULL,
+    detail TEXT,
+    extracted_at TEXT NOT NULL
+) STRICT;
 "];
 
 impl Store {
@@ -609,6 +638,65 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// The distinct object ids of the entries in `start..end`, in order of
+    /// first appearance.
+    pub fn entry_objects(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT object_id FROM log_entry WHERE idx >= ?1 AND idx < ?2 GROUP BY object_id ORDER BY MIN(idx)",
+        )?;
+        let rows = statement.query_map(params![start as i64, end as i64], |row| row.get(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Records extraction results, replacing earlier ones for the same items,
+    /// in one transaction.
+    pub fn set_item_texts(&mut self, texts: &[ItemText]) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT OR REPLACE INTO item_text (item_id, status, format, lang, chars, detail, extracted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut exists = transaction.prepare_cached("SELECT 1 FROM item WHERE id = ?1")?;
+            for text in texts {
+                if exists.query_row([&text.item_id], |_| Ok(())).optional()?.is_none() {
+                    return Err(StoreError::NotFound(format!("no item {} to record extracted text for", text.item_id)));
+                }
+                insert.execute(params![
+                    text.item_id,
+                    text.status,
+                    text.format,
+                    text.lang,
+                    text.chars as i64,
+                    text.detail,
+                    text.extracted_at
+                ])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The extraction result of an item, if extraction ran.
+    pub fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT item_id, status, format, lang, chars, detail, extracted_at FROM item_text WHERE item_id = ?1",
+        )?;
+        Ok(statement
+            .query_row([id], |row| {
+                Ok(ItemText {
+                    item_id: row.get(0)?,
+                    status: row.get(1)?,
+                    format: row.get(2)?,
+                    lang: row.get(3)?,
+                    chars: row.get::<_, i64>(4)? as u64,
+                    detail: row.get(5)?,
+                    extracted_at: row.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// Keeps a copy of every signed checkpoint (for consistency proofs and
     /// witnesses later). The checkpoint file in the log is authoritative.
     pub fn record_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
@@ -740,6 +828,18 @@ impl MetadataStore for Store {
 
     fn checkpoint(&self, size: u64) -> Result<Option<String>, StoreError> {
         Store::checkpoint(self, size)
+    }
+
+    fn entry_objects(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {
+        Store::entry_objects(self, start, end)
+    }
+
+    fn set_item_texts(&mut self, texts: &[ItemText]) -> Result<(), StoreError> {
+        Store::set_item_texts(self, texts)
+    }
+
+    fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError> {
+        Store::item_text(self, id)
     }
 }
 

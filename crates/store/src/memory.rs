@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{ImportOutcome, ItemRecord, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
+use crate::{ImportOutcome, ItemRecord, ItemText, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
 
 /// A metadata store held in plain maps; see the module docs.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +31,7 @@ struct State {
     /// referring record id → its current references as (field, referenced id)
     references: BTreeMap<String, Vec<(String, String)>>,
     checkpoints: BTreeMap<u64, String>,
+    item_texts: BTreeMap<String, ItemText>,
 }
 
 impl MemoryStore {
@@ -266,5 +267,33 @@ impl MetadataStore for MemoryStore {
 
     fn checkpoint(&self, size: u64) -> Result<Option<String>, StoreError> {
         Ok(self.state.checkpoints.get(&size).cloned())
+    }
+
+    fn entry_objects(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {
+        let end = end.min(self.state.log.len() as u64);
+        let mut objects: Vec<String> = Vec::new();
+        for index in start..end {
+            let object = &self.state.log[index as usize].0;
+            if !objects.contains(object) {
+                objects.push(object.clone());
+            }
+        }
+        Ok(objects)
+    }
+
+    fn set_item_texts(&mut self, texts: &[ItemText]) -> Result<(), StoreError> {
+        self.transaction(|state| {
+            for text in texts {
+                if !state.items.contains_key(&text.item_id) {
+                    return Err(StoreError::NotFound(format!("no item {} to record extracted text for", text.item_id)));
+                }
+                state.item_texts.insert(text.item_id.clone(), text.clone());
+            }
+            Ok(())
+        })
+    }
+
+    fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError> {
+        Ok(self.state.item_texts.get(id).cloned())
     }
 }

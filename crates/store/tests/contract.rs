@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use evident_store::{
-    ImportOutcome, ItemRecord, MemoryStore, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, Store,
+    ImportOutcome, ItemRecord, ItemText, MemoryStore, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, Store,
     StoreError,
 };
 
@@ -597,6 +597,49 @@ fn checkpoints_are_kept_by_size(h: &mut Harness) {
     assert_eq!(store.log_size().unwrap(), 0);
 }
 
+/// Entry objects name what changed in a range, each once, in order.
+fn entry_objects_list_each_changed_object_once(h: &mut Harness) {
+    let store = h.store();
+    commit_items(store, &mut [item("itm_a", 'a')]).unwrap();
+    commit(store, &[version("per_a", 1, &[])]).unwrap();
+    commit(store, &[version("per_a", 2, &[])]).unwrap();
+    commit(store, &[version("itm_a", 1, &[])]).unwrap();
+    assert_eq!(store.entry_objects(0, 4).unwrap(), ["itm_a", "per_a"]);
+    assert_eq!(store.entry_objects(1, 4).unwrap(), ["per_a", "itm_a"]);
+    assert_eq!(store.entry_objects(2, 3).unwrap(), ["per_a"]);
+    assert!(store.entry_objects(4, 10).unwrap().is_empty());
+    assert!(store.entry_objects(3, 1).unwrap().is_empty());
+}
+
+fn item_text(id: &str, status: &str) -> ItemText {
+    ItemText {
+        item_id: id.to_owned(),
+        status: status.to_owned(),
+        format: "pdf".to_owned(),
+        lang: Some("zh".to_owned()),
+        chars: 12,
+        detail: None,
+        extracted_at: "2026-11-30T00:00:00Z".to_owned(),
+    }
+}
+
+/// Extraction results replace earlier ones, survive a reopen, and are
+/// refused (all of the batch) for an item that does not exist.
+fn item_texts_replace_and_refuse_unknown_items(h: &mut Harness) {
+    let store = h.store();
+    commit_items(store, &mut [item("itm_a", 'a'), item("itm_b", 'b')]).unwrap();
+    store.set_item_texts(&[item_text("itm_a", "failed")]).unwrap();
+    store.set_item_texts(&[item_text("itm_a", "extracted")]).unwrap();
+    let refused = store.set_item_texts(&[item_text("itm_b", "extracted"), item_text("itm_zzz", "extracted")]);
+    assert!(matches!(refused, Err(StoreError::NotFound(_))), "{refused:?}");
+    h.reopen();
+    let store = h.store();
+    assert_eq!(store.item_text("itm_a").unwrap(), Some(item_text("itm_a", "extracted")));
+    assert_eq!(store.item_text("itm_b").unwrap(), None, "a refused batch writes nothing");
+    // extraction results are not log entries
+    assert_eq!(store.log_size().unwrap(), 2);
+}
+
 /// On-disk only: a store full of every kind of row reads back the same
 /// after a reopen, and keeps its rules (a reopened store still refuses a
 /// stale version and a repeated digest).
@@ -670,5 +713,7 @@ every_backend!(
     record_history_is_oldest_first_and_never_rewritten,
     for_each_record_version_walks_the_log_in_order,
     checkpoints_are_kept_by_size,
+    entry_objects_list_each_changed_object_once,
+    item_texts_replace_and_refuse_unknown_items,
     backends_are_send,
 );

@@ -13,4 +13,5 @@ mod init;
 mod interop;
 mod receipts;
 mod records;
+mod search;
 mod tamper;

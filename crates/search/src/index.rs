@@ -1,0 +1,252 @@
+//! The index on disk (or in memory for tests): writing documents, recording
+//! how far into the archive's log it is current, and searching.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermSetQuery};
+use tantivy::schema::{Facet, Value};
+use tantivy::{DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use crate::compile::compile;
+use crate::doc::{Access, IndexDoc};
+use crate::query::parse;
+use crate::schema::{FACETS, Fields, INDEX_FORMAT, register_tokenizers, schema};
+use crate::snippet::snippet;
+use crate::{Hit, SearchError, SearchRequest, SearchResults, Sort};
+
+/// Memory the writer may use before it flushes a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// The most hits one request may ask for, and the deepest page.
+pub const MAX_LIMIT: usize = 1_000;
+pub const MAX_OFFSET: usize = 10_000;
+
+/// What the index records with each commit: its format, and the size of the
+/// archive's log it reflects (every entry below `log_size` is indexed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Payload {
+    format: u32,
+    log_size: u64,
+}
+
+/// The search index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Option<IndexWriter>,
+    fields: Fields,
+    log_size: Option<u64>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating an empty one if there is none.
+    /// An index of another format, or one that cannot be read, is an error
+    /// ([`SearchError::Outdated`] or [`SearchError::Corrupted`]): the caller
+    /// deletes it and rebuilds, since the index is derived.
+    pub fn open_or_create(dir: &Path) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = schema();
+        let corrupted = |detail: String| SearchError::Corrupted { path: dir.display().to_string(), detail };
+        let index = if dir.join("meta.json").exists() {
+            let index = Index::open_in_dir(dir).map_err(|e| corrupted(e.to_string()))?;
+            if index.schema() != schema {
+                return Err(SearchError::Outdated(format!(
+                    "{}: the index was written with another schema",
+                    dir.display()
+                )));
+            }
+            index
+        } else {
+            std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(format!("create {}: {e}", dir.display())))?;
+            Index::create_in_dir(dir, schema).map_err(|e| corrupted(e.to_string()))?
+        };
+        let mut search_index = SearchIndex::from_index(index, fields)?;
+        let metas = search_index.index.load_metas().map_err(|e| corrupted(e.to_string()))?;
+        match metas.payload.as_deref().map(serde_json::from_str::<Payload>) {
+            None => search_index.log_size = None,
+            Some(Ok(payload)) if payload.format == INDEX_FORMAT => search_index.log_size = Some(payload.log_size),
+            Some(Ok(payload)) => {
+                return Err(SearchError::Outdated(format!(
+                    "{}: index format {} (this program writes {INDEX_FORMAT})",
+                    dir.display(),
+                    payload.format
+                )));
+            }
+            Some(Err(e)) => return Err(corrupted(format!("commit payload: {e}"))),
+        }
+        Ok(search_index)
+    }
+
+    /// An index in memory, for tests.
+    pub fn in_memory() -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = schema();
+        SearchIndex::from_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<SearchIndex, SearchError> {
+        register_tokenizers(index.tokenizers());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, writer: None, fields, log_size: None })
+    }
+
+    /// The archive log size the last commit recorded: every entry below it
+    /// is reflected in the index. `None` for an index never committed.
+    pub fn log_size(&self) -> Option<u64> {
+        self.log_size
+    }
+
+    /// Documents visible to searches (committed).
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn writer(&mut self) -> Result<&mut IndexWriter, SearchError> {
+        if self.writer.is_none() {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
+            self.writer = Some(self.index.writer_with_num_threads(threads, WRITER_MEMORY * threads)?);
+        }
+        self.writer.as_mut().ok_or_else(|| SearchError::Io("index writer unavailable".to_owned()))
+    }
+
+    /// Adds a document, replacing any with the same id. Visible after
+    /// [`commit`](Self::commit).
+    pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), SearchError> {
+        let fields = self.fields;
+        let facets = doc.all_facets()?;
+        let mut document = TantivyDocument::default();
+        document.add_text(fields.id, &doc.id);
+        document.add_text(fields.kind, &doc.kind);
+        document.add_text(fields.title, &doc.title);
+        document.add_text(fields.title_ngram, &doc.title);
+        document.add_text(fields.body, &doc.body);
+        document.add_text(fields.body_ngram, &doc.body);
+        for lang in &doc.langs {
+            document.add_text(fields.lang, lang);
+        }
+        for (name, value) in facets {
+            document.add_facet(fields.facet, Facet::from_path([name, value.as_str()]));
+        }
+        if let Some(seconds) = doc.date {
+            document.add_date(fields.date, DateTime::from_timestamp_secs(seconds));
+        }
+        let writer = self.writer()?;
+        writer.delete_term(Term::from_field_text(fields.id, &doc.id));
+        writer.add_document(document)?;
+        Ok(())
+    }
+
+    /// Removes the document with this id, if any.
+    pub fn delete(&mut self, id: &str) -> Result<(), SearchError> {
+        let term = Term::from_field_text(self.fields.id, id);
+        self.writer()?.delete_term(term);
+        Ok(())
+    }
+
+    /// Removes every document (for a rebuild).
+    pub fn clear(&mut self) -> Result<(), SearchError> {
+        self.writer()?.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes every change so far durable and visible, recording that the
+    /// index reflects the archive log up to `log_size`.
+    pub fn commit(&mut self, log_size: u64) -> Result<(), SearchError> {
+        let payload = serde_json::to_string(&Payload { format: INDEX_FORMAT, log_size })
+            .map_err(|e| SearchError::Io(format!("commit payload: {e}")))?;
+        let writer = self.writer()?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        self.log_size = Some(log_size);
+        Ok(())
+    }
+
+    /// Runs a search. Only documents at or below `request.access` are ever
+    /// matched, counted, faceted or shown.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        if request.limit > MAX_LIMIT {
+            return Err(SearchError::Query(format!("limit {} is above the maximum {MAX_LIMIT}", request.limit)));
+        }
+        if request.offset > MAX_OFFSET {
+            return Err(SearchError::Query(format!(
+                "offset {} is above the maximum {MAX_OFFSET}; narrow the search instead",
+                request.offset
+            )));
+        }
+        for name in &request.facets {
+            if !FACETS.contains(&name.as_str()) {
+                return Err(SearchError::Query(format!("unknown facet {name:?}; facets are {}", FACETS.join(", "))));
+            }
+        }
+        let parsed = parse(&request.query)?;
+        let compiled = compile(&parsed.root, &self.fields);
+        let query = self.with_access(compiled.query, request.access);
+        let searcher = self.reader.searcher();
+
+        let mut facet_collector = FacetCollector::for_field("facet");
+        for name in &request.facets {
+            facet_collector.add_facet(Facet::from_path([name.as_str()]));
+        }
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (scored, total, facet_counts): (Vec<(Option<f32>, DocAddress)>, usize, _) = match request.sort {
+            Sort::Relevance => {
+                let (docs, total, facets) = searcher.search(&query, &(top.order_by_score(), Count, facet_collector))?;
+                (docs.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, facets)
+            }
+            Sort::Newest | Sort::Oldest => {
+                let order = if request.sort == Sort::Newest { Order::Desc } else { Order::Asc };
+                let (docs, total, facets) = searcher
+                    .search(&query, &(top.order_by_fast_field::<DateTime>("date", order), Count, facet_collector))?;
+                (docs.into_iter().map(|(_, address)| (None, address)).collect(), total, facets)
+            }
+        };
+        let scored = if request.limit == 0 { Vec::new() } else { scored };
+
+        let mut hits = Vec::with_capacity(scored.len());
+        for (score, address) in scored {
+            let document: TantivyDocument = searcher.doc(address)?;
+            let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_owned();
+            let body = document.get_first(self.fields.body).and_then(|value| value.as_str()).unwrap_or("");
+            let date = document.get_first(self.fields.date).and_then(|value| value.as_datetime());
+            hits.push(Hit {
+                id: text(self.fields.id),
+                kind: text(self.fields.kind),
+                title: text(self.fields.title),
+                score,
+                snippet: snippet(body, &compiled.highlight),
+                lang: document.get_first(self.fields.lang).and_then(|value| value.as_str()).map(str::to_owned),
+                date: date.and_then(|date| format_date(date.into_timestamp_secs())),
+            });
+        }
+        let mut facets = BTreeMap::new();
+        for name in &request.facets {
+            let mut counts: Vec<(String, u64)> = facet_counts
+                .get(Facet::from_path([name.as_str()]))
+                .map(|(facet, count)| (facet.to_path().last().map_or(String::new(), |v| (*v).to_owned()), count))
+                .collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            facets.insert(name.clone(), counts);
+        }
+        Ok(SearchResults { total, hits, facets, notes: parsed.notes })
+    }
+
+    /// The query restricted to what `access` may see.
+    fn with_access(&self, query: Box<dyn Query>, access: Access) -> Box<dyn Query> {
+        let visible: Vec<Term> = Access::ALL
+            .into_iter()
+            .filter(|level| *level <= access)
+            .map(|level| Term::from_facet(self.fields.facet, &Facet::from_path(["access", level.name()])))
+            .collect();
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(visible)), 0.0))),
+        ]))
+    }
+}
+
+fn format_date(seconds: i64) -> Option<String> {
+    let moment = time::OffsetDateTime::from_unix_timestamp(seconds).ok()?;
+    moment.date().format(&time::format_description::well_known::Iso8601::DATE).ok()
+}
