@@ -9,13 +9,17 @@
 //! internal ratios are ([`ratios`]), compares the series with every other
 //! country's ([`report`]), and writes the result as JSON, Markdown or a
 //! self-contained HTML page with inline SVG charts ([`render`], [`svg`]).
+//! It also finds the figures in Chinese and English text that may become
+//! claims — waiting times, prices, transplant volumes, beds and bed
+//! utilisation — normalised and with their exact spans ([`claims`]).
 //!
-//! The crate is pure computation: it reads CSV text handed to it and does
-//! no other I/O. Every number in a report carries its method, and a test
+//! The crate is pure computation: it reads CSV text and documents' text
+//! handed to it and does no other I/O. Every number in a report carries its method, and a test
 //! that is not meaningful on the data (too few points, a constant series,
 //! small counts) says so instead of printing a number.
 
 pub mod capacity;
+pub mod claims;
 pub mod fit;
 pub mod ratios;
 pub mod render;
@@ -25,6 +29,7 @@ pub mod series;
 pub mod svg;
 pub mod table;
 
+pub use claims::{Candidate, ClaimKind, find_candidates};
 pub use fit::{Fit, Model, fit_all};
 pub use report::{Comparison, ComparisonGroup, ScanReport, SeriesReport, analyze_godt_series, analyze_series, scan};
 pub use series::{RawValue, Series};

@@ -22,6 +22,7 @@
 
 mod add;
 pub mod bench;
+mod claims;
 mod findings;
 mod import;
 mod layout;
@@ -39,12 +40,13 @@ use evident_store::{MetadataStore, Store, StoreError};
 use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
+pub use claims::ClaimSearch;
 pub use evident_formats::Format;
+pub use evident_search::{Access, Hit, SearchRequest, SearchResults, Snippet, Sort};
 pub use findings::{ClaimSummary, FindingRow, display_text};
 pub use import::{ImportConfig, ImportReport, RowProblem, import_format};
 pub use layout::ArchiveSettings;
 pub use receipt::{ReceiptVerdict, check_receipt};
-pub use evident_search::{Access, Hit, SearchRequest, SearchResults, Snippet, Sort};
 pub use records::{FieldChange, RecordChange, RecordView};
 pub use search::{ReindexObserver, ReindexReport};
 pub use verify::{Problem, VerifyReport};

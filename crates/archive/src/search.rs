@@ -183,7 +183,7 @@ impl Archive {
 
     /// Reads an item's file (up to the extraction limit) and extracts its
     /// text; the outcome is also what the item's record says about its text.
-    fn extract_item(&self, item: &ItemRecord) -> (ItemText, Extraction) {
+    pub(crate) fn extract_item(&self, item: &ItemRecord) -> (ItemText, Extraction) {
         let extraction = if item.size > MAX_INPUT_BYTES {
             Extraction::Failed {
                 format: "too_large".to_owned(),
@@ -370,7 +370,11 @@ fn record_fields(record: &RecordRow) -> Result<Map<String, Value>> {
 
 /// The record's `sensitivity`; absent means restricted.
 fn access_of(fields: &Map<String, Value>) -> Access {
-    fields.get("sensitivity").and_then(Value::as_str).and_then(|text| Access::parse(text).ok()).unwrap_or(Access::Restricted)
+    fields
+        .get("sensitivity")
+        .and_then(Value::as_str)
+        .and_then(|text| Access::parse(text).ok())
+        .unwrap_or(Access::Restricted)
 }
 
 /// Every string in a value, depth first, one per line.

@@ -12,6 +12,7 @@ use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, In
 
 mod analyze;
 mod bench;
+mod claims;
 mod records;
 mod search;
 
@@ -192,6 +193,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Find things in items' text: `extract claims` finds figures for review
+    Extract {
+        #[command(subcommand)]
+        which: claims::ExtractCommand,
+    },
+    /// Review claim candidates: list, accept (each becomes a claim record) or reject
+    Candidates {
+        #[command(subcommand)]
+        which: claims::CandidatesCommand,
+    },
     /// Forensic tests of official statistics: fits, repeated figures, ratios, comparison across countries
     Analyze {
         #[command(subcommand)]
@@ -213,6 +224,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    quiet_extractor_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -221,6 +233,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The PDF and e-mail libraries panic on some damaged files; the extractor
+/// catches that on its own threads and records the file as not extractable.
+/// The default hook would still print the panic (and its message, which may
+/// quote the file) to stderr, so on those threads it is a debug log line.
+fn quiet_extractor_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name().is_some_and(|name| name.starts_with("evident-extract")) {
+            tracing::debug!("a text extractor gave up on a damaged file; it is recorded as not extractable");
+            return;
+        }
+        default_hook(info);
+    }));
 }
 
 fn archive_dir(cli_archive: &Option<PathBuf>) -> Result<PathBuf> {
@@ -433,6 +460,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             search::reindex(&mut archive, *json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Extract { which } => claims::extract(&mut open(&cli)?, which),
+        Command::Candidates { which } => claims::candidates(&mut open(&cli)?, which),
         Command::Analyze { which } => analyze::run(which, cli.archive.as_deref(), cli.key_file.as_deref()),
         Command::Bench { which } => bench::run(which),
     }

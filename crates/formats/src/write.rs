@@ -242,7 +242,10 @@ mod tests {
 
     #[test]
     fn columns_are_the_kinds_fields_in_table_order() {
-        assert_eq!(csv_field_columns(Some(RecordKind::Source)), ["name", "reliability", "affiliation", "url", "note", "sensitivity"]);
+        assert_eq!(
+            csv_field_columns(Some(RecordKind::Source)),
+            ["name", "reliability", "affiliation", "url", "note", "sensitivity"]
+        );
         let all = csv_field_columns(None);
         assert_eq!(&all[..3], ["title", "description", "item_type"]);
         assert_eq!(all.iter().filter(|c| **c == "note").count(), 1);

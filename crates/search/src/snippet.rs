@@ -96,10 +96,10 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> Snippet {
     let characters: Vec<(usize, char)> = scanned.char_indices().collect();
     // Start after a space or punctuation near the window's start, if there is one.
     let mut start_char = window_start_char;
-    if start_char > 0 {
-        if let Some(offset) = (window_start_char..first_char).find(|&i| !characters[i].1.is_alphanumeric()) {
-            start_char = offset + 1;
-        }
+    if start_char > 0
+        && let Some(offset) = (window_start_char..first_char).find(|&i| !characters[i].1.is_alphanumeric())
+    {
+        start_char = offset + 1;
     }
     let end_char = (start_char + SNIPPET_CHARS).min(characters.len());
     let start_byte = characters.get(start_char).map_or(scanned.len(), |(byte, _)| *byte);

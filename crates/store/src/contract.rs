@@ -8,7 +8,10 @@
 //! [`MemoryStore`](crate::MemoryStore) is for unit tests of code above the
 //! store; a PostgreSQL backend will implement the same trait.
 
-use crate::{ImportOutcome, ItemRecord, ItemText, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
+use crate::{
+    CandidateReview, ClaimCandidate, ImportOutcome, ItemRecord, ItemText, NewRecordVersion, RecordRow,
+    RecordVersionRow, StoreError,
+};
 
 /// Items, log entries, records and the bookkeeping of the commit protocol.
 ///
@@ -246,4 +249,19 @@ pub trait MetadataStore: Send {
 
     /// The latest extraction result of an item, if extraction ran.
     fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError>;
+
+    /// Stores claim candidates in one durable transaction, each `pending`
+    /// with the next id; a candidate already stored for the same item, kind
+    /// and span is left as it is (its review included). Returns each
+    /// candidate given as it stands in the store, in the order given. Fails
+    /// with [`StoreError::NotFound`] (nothing written) for an unknown item.
+    fn add_claim_candidates(&mut self, candidates: &[ClaimCandidate]) -> Result<Vec<ClaimCandidate>, StoreError>;
+
+    /// Candidates in id order, of one item and/or one status if given.
+    fn claim_candidates(&self, item: Option<&str>, status: Option<&str>) -> Result<Vec<ClaimCandidate>, StoreError>;
+
+    /// Records the review of a `pending` candidate, durably. A candidate that
+    /// does not exist or was already reviewed is refused with
+    /// [`StoreError::NotFound`] and nothing changes: reviews are kept.
+    fn review_claim_candidate(&mut self, review: &CandidateReview) -> Result<(), StoreError>;
 }

@@ -26,7 +26,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads; older databases are
 /// migrated on open (see [`MIGRATIONS`]).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -145,6 +145,49 @@ pub struct ItemText {
     pub extracted_at: String,
 }
 
+/// A candidate claim found in an item's text, waiting for (or past) an
+/// investigator's review. Candidates are derived suggestions; only an
+/// accepted one becomes evidence, as a claim record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimCandidate {
+    /// assigned by the store; 0 in a candidate not yet stored
+    pub id: i64,
+    pub item_id: String,
+    /// `waiting_time`, `price`, `volume`, `beds`, `utilisation`
+    pub kind: String,
+    /// the exact text matched
+    pub text: String,
+    /// the span in the item's extracted text, in characters
+    pub char_start: u64,
+    pub char_end: u64,
+    pub value: f64,
+    pub value_high: Option<f64>,
+    pub unit: String,
+    pub period: Option<String>,
+    pub sentence: String,
+    /// `pending`, `accepted` or `rejected`
+    pub status: String,
+    /// the claim record an accepted candidate became
+    pub claim_id: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    /// the reviewer's reason
+    pub note: Option<String>,
+    pub found_at: String,
+}
+
+/// An investigator's decision on a pending candidate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CandidateReview {
+    pub id: i64,
+    /// `accepted` or `rejected`
+    pub status: String,
+    pub claim_id: Option<String>,
+    pub reviewed_by: String,
+    pub reviewed_at: String,
+    pub note: Option<String>,
+}
+
 /// The SQLite metadata store. Its inherent methods are those of
 /// [`MetadataStore`], which it implements by delegation, so callers need not
 /// import the trait.
@@ -183,7 +226,8 @@ CREATE TABLE checkpoint (size INTEGER PRIMARY KEY, note TEXT NOT NULL) STRICT;
 /// Schema changes after version 1, in order: `MIGRATIONS[n]` takes a
 /// database from version n + 1 to n + 2. Each runs in one transaction with
 /// the version bump.
-pub const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE record (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -214,7 +258,8 @@ CREATE TABLE record_ref (
 ) STRICT;
 CREATE INDEX record_ref_from ON record_ref (from_id);
 CREATE INDEX record_ref_to ON record_ref (to_id);
-", "
+",
+    "
 CREATE TABLE item_text (
     item_id TEXT PRIMARY KEY REFERENCES item (id),
     status TEXT NOT NULL,
@@ -224,7 +269,31 @@ CREATE TABLE item_text (
     detail TEXT,
     extracted_at TEXT NOT NULL
 ) STRICT;
-"];
+",
+    "
+CREATE TABLE claim_candidate (
+    id INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL REFERENCES item (id),
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    value REAL NOT NULL,
+    value_high REAL,
+    unit TEXT NOT NULL,
+    period TEXT,
+    sentence TEXT NOT NULL,
+    status TEXT NOT NULL,
+    claim_id TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT,
+    note TEXT,
+    found_at TEXT NOT NULL,
+    UNIQUE (item_id, kind, char_start, char_end)
+) STRICT;
+CREATE INDEX claim_candidate_status ON claim_candidate (status, id);
+",
+];
 
 impl Store {
     /// Creates a new database file; fails if one exists.
@@ -697,6 +766,88 @@ impl Store {
             .optional()?)
     }
 
+    /// Stores candidates; one already stored (same item, kind and span) is
+    /// kept as it is, with its review. Returns every candidate given, as
+    /// stored, in the order given.
+    pub fn add_claim_candidates(&mut self, candidates: &[ClaimCandidate]) -> Result<Vec<ClaimCandidate>, StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stored = Vec::with_capacity(candidates.len());
+        {
+            let mut exists = transaction.prepare_cached("SELECT 1 FROM item WHERE id = ?1")?;
+            let mut insert = transaction.prepare_cached(
+                "INSERT OR IGNORE INTO claim_candidate (item_id, kind, text, char_start, char_end, value, value_high,
+                 unit, period, sentence, status, found_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11)",
+            )?;
+            let mut select = transaction.prepare_cached(&format!(
+                "SELECT {CANDIDATE_COLUMNS} FROM claim_candidate WHERE item_id = ?1 AND kind = ?2 AND char_start = ?3 AND char_end = ?4"
+            ))?;
+            for candidate in candidates {
+                if exists.query_row([&candidate.item_id], |_| Ok(())).optional()?.is_none() {
+                    return Err(StoreError::NotFound(format!("no item {} for a claim candidate", candidate.item_id)));
+                }
+                insert.execute(params![
+                    candidate.item_id,
+                    candidate.kind,
+                    candidate.text,
+                    candidate.char_start as i64,
+                    candidate.char_end as i64,
+                    candidate.value,
+                    candidate.value_high,
+                    candidate.unit,
+                    candidate.period,
+                    candidate.sentence,
+                    candidate.found_at
+                ])?;
+                stored.push(select.query_row(
+                    params![candidate.item_id, candidate.kind, candidate.char_start as i64, candidate.char_end as i64],
+                    candidate_from_row,
+                )?);
+            }
+        }
+        transaction.commit()?;
+        Ok(stored)
+    }
+
+    /// Candidates, oldest first, optionally only of one item and/or status.
+    pub fn claim_candidates(
+        &self,
+        item: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<ClaimCandidate>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {CANDIDATE_COLUMNS} FROM claim_candidate
+             WHERE (?1 IS NULL OR item_id = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id"
+        ))?;
+        let rows = statement.query_map(params![item, status], candidate_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Records a review of a pending candidate; a candidate already reviewed
+    /// (or missing) is refused and nothing changes.
+    pub fn review_claim_candidate(&mut self, review: &CandidateReview) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let status: Option<String> = transaction
+            .query_row("SELECT status FROM claim_candidate WHERE id = ?1", [review.id], |row| row.get(0))
+            .optional()?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound(format!("no claim candidate #{}", review.id))),
+            Some("pending") => {}
+            Some(other) => {
+                return Err(StoreError::NotFound(format!(
+                    "claim candidate #{} is already {other}; reviews are kept, not changed",
+                    review.id
+                )));
+            }
+        }
+        transaction.execute(
+            "UPDATE claim_candidate SET status = ?2, claim_id = ?3, reviewed_by = ?4, reviewed_at = ?5, note = ?6
+             WHERE id = ?1",
+            params![review.id, review.status, review.claim_id, review.reviewed_by, review.reviewed_at, review.note],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// Keeps a copy of every signed checkpoint (for consistency proofs and
     /// witnesses later). The checkpoint file in the log is authoritative.
     pub fn record_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
@@ -841,6 +992,42 @@ impl MetadataStore for Store {
     fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError> {
         Store::item_text(self, id)
     }
+
+    fn add_claim_candidates(&mut self, candidates: &[ClaimCandidate]) -> Result<Vec<ClaimCandidate>, StoreError> {
+        Store::add_claim_candidates(self, candidates)
+    }
+
+    fn claim_candidates(&self, item: Option<&str>, status: Option<&str>) -> Result<Vec<ClaimCandidate>, StoreError> {
+        Store::claim_candidates(self, item, status)
+    }
+
+    fn review_claim_candidate(&mut self, review: &CandidateReview) -> Result<(), StoreError> {
+        Store::review_claim_candidate(self, review)
+    }
+}
+
+const CANDIDATE_COLUMNS: &str = "id, item_id, kind, text, char_start, char_end, value, value_high, unit, period, sentence, status, claim_id, reviewed_by, reviewed_at, note, found_at";
+
+fn candidate_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimCandidate> {
+    Ok(ClaimCandidate {
+        id: row.get(0)?,
+        item_id: row.get(1)?,
+        kind: row.get(2)?,
+        text: row.get(3)?,
+        char_start: row.get::<_, i64>(4)? as u64,
+        char_end: row.get::<_, i64>(5)? as u64,
+        value: row.get(6)?,
+        value_high: row.get(7)?,
+        unit: row.get(8)?,
+        period: row.get(9)?,
+        sentence: row.get(10)?,
+        status: row.get(11)?,
+        claim_id: row.get(12)?,
+        reviewed_by: row.get(13)?,
+        reviewed_at: row.get(14)?,
+        note: row.get(15)?,
+        found_at: row.get(16)?,
+    })
 }
 
 const ITEM_COLUMNS: &str = "id, sha256, size, media_type, original_name, original_path, file_name, modified, added_by, added_at, provenance, inventory_digest, version, log_index";

@@ -9,7 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{ImportOutcome, ItemRecord, ItemText, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, StoreError};
+use crate::{
+    CandidateReview, ClaimCandidate, ImportOutcome, ItemRecord, ItemText, MetadataStore, NewRecordVersion, RecordRow,
+    RecordVersionRow, StoreError,
+};
 
 /// A metadata store held in plain maps; see the module docs.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +35,7 @@ struct State {
     references: BTreeMap<String, Vec<(String, String)>>,
     checkpoints: BTreeMap<u64, String>,
     item_texts: BTreeMap<String, ItemText>,
+    candidates: Vec<ClaimCandidate>,
 }
 
 impl MemoryStore {
@@ -295,5 +299,68 @@ impl MetadataStore for MemoryStore {
 
     fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError> {
         Ok(self.state.item_texts.get(id).cloned())
+    }
+
+    fn add_claim_candidates(&mut self, candidates: &[ClaimCandidate]) -> Result<Vec<ClaimCandidate>, StoreError> {
+        self.transaction(|state| {
+            let mut stored = Vec::with_capacity(candidates.len());
+            for candidate in candidates {
+                if !state.items.contains_key(&candidate.item_id) {
+                    return Err(StoreError::NotFound(format!("no item {} for a claim candidate", candidate.item_id)));
+                }
+                let same = |c: &&ClaimCandidate| {
+                    c.item_id == candidate.item_id
+                        && c.kind == candidate.kind
+                        && c.char_start == candidate.char_start
+                        && c.char_end == candidate.char_end
+                };
+                if let Some(existing) = state.candidates.iter().find(same) {
+                    stored.push(existing.clone());
+                    continue;
+                }
+                let fresh = ClaimCandidate {
+                    id: state.candidates.len() as i64 + 1,
+                    status: "pending".to_owned(),
+                    claim_id: None,
+                    reviewed_by: None,
+                    reviewed_at: None,
+                    note: None,
+                    ..candidate.clone()
+                };
+                state.candidates.push(fresh.clone());
+                stored.push(fresh);
+            }
+            Ok(stored)
+        })
+    }
+
+    fn claim_candidates(&self, item: Option<&str>, status: Option<&str>) -> Result<Vec<ClaimCandidate>, StoreError> {
+        Ok(self
+            .state
+            .candidates
+            .iter()
+            .filter(|c| item.is_none_or(|item| c.item_id == item) && status.is_none_or(|status| c.status == status))
+            .cloned()
+            .collect())
+    }
+
+    fn review_claim_candidate(&mut self, review: &CandidateReview) -> Result<(), StoreError> {
+        self.transaction(|state| {
+            let Some(candidate) = state.candidates.iter_mut().find(|c| c.id == review.id) else {
+                return Err(StoreError::NotFound(format!("no claim candidate #{}", review.id)));
+            };
+            if candidate.status != "pending" {
+                return Err(StoreError::NotFound(format!(
+                    "claim candidate #{} is already {}; reviews are kept, not changed",
+                    review.id, candidate.status
+                )));
+            }
+            candidate.status = review.status.clone();
+            candidate.claim_id = review.claim_id.clone();
+            candidate.reviewed_by = Some(review.reviewed_by.clone());
+            candidate.reviewed_at = Some(review.reviewed_at.clone());
+            candidate.note = review.note.clone();
+            Ok(())
+        })
     }
 }

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use evident_store::{
-    ImportOutcome, ItemRecord, ItemText, MemoryStore, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, Store,
-    StoreError,
+    CandidateReview, ClaimCandidate, ImportOutcome, ItemRecord, ItemText, MemoryStore, MetadataStore, NewRecordVersion,
+    RecordRow, RecordVersionRow, Store, StoreError,
 };
 
 struct Harness {
@@ -640,6 +640,71 @@ fn item_texts_replace_and_refuse_unknown_items(h: &mut Harness) {
     assert_eq!(store.log_size().unwrap(), 2);
 }
 
+fn candidate(item: &str, start: u64) -> ClaimCandidate {
+    ClaimCandidate {
+        id: 0,
+        item_id: item.to_owned(),
+        kind: "price".to_owned(),
+        text: "16万元".to_owned(),
+        char_start: start,
+        char_end: start + 4,
+        value: 160_000.0,
+        value_high: None,
+        unit: "CNY".to_owned(),
+        period: Some("2006".to_owned()),
+        sentence: "肾移植费用16万元。".to_owned(),
+        status: "ignored by the store".to_owned(),
+        claim_id: None,
+        reviewed_by: None,
+        reviewed_at: None,
+        note: None,
+        found_at: "2026-11-30T00:00:00Z".to_owned(),
+    }
+}
+
+fn review(id: i64, status: &str) -> CandidateReview {
+    CandidateReview {
+        id,
+        status: status.to_owned(),
+        claim_id: (status == "accepted").then(|| "clm_x".to_owned()),
+        reviewed_by: "investigator".to_owned(),
+        reviewed_at: "2026-11-30T01:00:00Z".to_owned(),
+        note: Some("read the page".to_owned()),
+    }
+}
+
+/// Candidates are stored once per item, kind and span, start pending, and
+/// keep their review: finding them again changes nothing, and a review is
+/// never replaced.
+fn claim_candidates_are_found_once_and_reviewed_once(h: &mut Harness) {
+    let store = h.store();
+    commit_items(store, &mut [item("itm_a", 'a')]).unwrap();
+    let stored = store.add_claim_candidates(&[candidate("itm_a", 5), candidate("itm_a", 20)]).unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|c| c.status == "pending" && c.id > 0));
+    assert_ne!(stored[0].id, stored[1].id);
+    store.review_claim_candidate(&review(stored[0].id, "accepted")).unwrap();
+    store.review_claim_candidate(&review(stored[1].id, "rejected")).unwrap();
+    let again = store.review_claim_candidate(&review(stored[0].id, "rejected"));
+    assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
+    assert!(matches!(store.review_claim_candidate(&review(999, "accepted")), Err(StoreError::NotFound(_))));
+    // Found again: the stored rows come back, reviews intact, nothing added.
+    let found_again = store.add_claim_candidates(&[candidate("itm_a", 5)]).unwrap();
+    assert_eq!(found_again[0].status, "accepted");
+    assert_eq!(found_again[0].claim_id.as_deref(), Some("clm_x"));
+    let unknown = store.add_claim_candidates(&[candidate("itm_a", 40), candidate("itm_zzz", 1)]);
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    h.reopen();
+    let store = h.store();
+    assert_eq!(store.claim_candidates(None, None).unwrap().len(), 2, "a refused batch adds nothing");
+    let accepted = store.claim_candidates(Some("itm_a"), Some("accepted")).unwrap();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].value, 160_000.0);
+    assert_eq!(accepted[0].reviewed_by.as_deref(), Some("investigator"));
+    assert_eq!(store.claim_candidates(None, Some("pending")).unwrap(), []);
+    assert_eq!(store.claim_candidates(Some("itm_b"), None).unwrap(), []);
+}
+
 /// On-disk only: a store full of every kind of row reads back the same
 /// after a reopen, and keeps its rules (a reopened store still refuses a
 /// stale version and a repeated digest).
@@ -715,5 +780,6 @@ every_backend!(
     checkpoints_are_kept_by_size,
     entry_objects_list_each_changed_object_once,
     item_texts_replace_and_refuse_unknown_items,
+    claim_candidates_are_found_once_and_reviewed_once,
     backends_are_send,
 );

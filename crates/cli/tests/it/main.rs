@@ -6,6 +6,7 @@ mod harness;
 mod add;
 mod analyze;
 mod bench;
+mod claims;
 mod containers;
 mod crash;
 mod import;
