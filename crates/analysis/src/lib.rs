@@ -7,8 +7,10 @@
 //! ([`fit`]), looks for runs of identical values and for whole rows that
 //! repeat an earlier year's figures ([`repeats`]), measures how stable
 //! internal ratios are ([`ratios`]), compares the series with every other
-//! country's ([`report`]), and writes the result as JSON, Markdown or a
-//! self-contained HTML page with inline SVG charts ([`render`], [`svg`]).
+//! country's ([`report`]), measures how far two sources of the same
+//! quantity agree year by year ([`consistency`]), and writes the result as
+//! JSON, Markdown or a self-contained HTML page with inline SVG charts
+//! ([`render`], [`svg`]).
 //! It also finds the figures in Chinese and English text that may become
 //! claims — waiting times, prices, transplant volumes, beds and bed
 //! utilisation — normalised and with their exact spans ([`claims`]).
@@ -20,6 +22,7 @@
 
 pub mod capacity;
 pub mod claims;
+pub mod consistency;
 pub mod fit;
 pub mod ratios;
 pub mod render;
@@ -30,6 +33,7 @@ pub mod svg;
 pub mod table;
 
 pub use claims::{Candidate, ClaimKind, find_candidates};
+pub use consistency::{ConsistencyReport, compare_sources};
 pub use fit::{Fit, Model, fit_all};
 pub use report::{Comparison, ComparisonGroup, ScanReport, SeriesReport, analyze_godt_series, analyze_series, scan};
 pub use series::{RawValue, Series};
@@ -57,6 +61,11 @@ pub enum AnalysisError {
     Negative { series: String, year: i32, value: f64 },
     #[error("{series} has no values (every year is missing)")]
     NoValues { series: String },
+    #[error(
+        "{first} has years {first_years}, {second} has {second_years}: no year in common, nothing to compare; \
+         check the country, the column and the years"
+    )]
+    NoCommonYears { first: String, first_years: String, second: String, second_years: String },
     #[error("the years {first}..={last} select no values of {series}")]
     EmptyWindow { series: String, first: i32, last: i32 },
 }

@@ -148,9 +148,11 @@ pub fn compare_ratio(
 /// Two sources of the same quantity, year by year.
 #[derive(Debug, Clone, Serialize)]
 pub struct Consistency {
+    /// The years both sources give a figure for, in order.
     pub years: Vec<YearDifference>,
     pub only_in_first: Vec<i32>,
     pub only_in_second: Vec<i32>,
+    pub summary: ConsistencySummary,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -161,7 +163,47 @@ pub struct YearDifference {
     /// second − first
     pub difference: f64,
     /// (second − first) / first; absent when first is 0.
-    pub relative: Option<f64>,
+    pub relative_difference: Option<f64>,
+}
+
+/// A signed difference and the year it occurs in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct YearValue {
+    pub year: i32,
+    pub value: f64,
+}
+
+/// The fewest common years for which an average agreement means something.
+pub const MIN_COMMON_YEARS: usize = 3;
+
+/// How far apart two sources are over their common years. The averages
+/// and extremes are given only with at least [`MIN_COMMON_YEARS`] common
+/// years; `not_meaningful` says why they are absent.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsistencySummary {
+    pub common_years: usize,
+    /// Years where both sources give the same non-zero figure.
+    pub identical_years: Vec<i32>,
+    /// Years where both sources give 0 (agreement, but not a notable one).
+    pub both_zero_years: Vec<i32>,
+    /// Mean of |relative difference| over the common years that have one.
+    pub mean_absolute_relative_difference: Option<f64>,
+    /// Mean of the signed relative differences: above 0 when the second
+    /// source is mostly the higher.
+    pub mean_relative_difference: Option<f64>,
+    /// The relative difference largest in absolute value (sign kept).
+    pub max_relative_difference: Option<YearValue>,
+    /// The difference largest in absolute value (sign kept).
+    pub max_difference: Option<YearValue>,
+    pub not_meaningful: Option<String>,
+}
+
+/// The extreme of `values` by absolute value; the earlier year on a tie.
+fn largest_by_magnitude(values: impl Iterator<Item = (i32, f64)>) -> Option<YearValue> {
+    values.fold(None, |best: Option<YearValue>, (year, value)| match best {
+        Some(b) if b.value.abs() >= value.abs() => Some(b),
+        _ => Some(YearValue { year, value }),
+    })
 }
 
 pub fn consistency(first: &crate::Series, second: &crate::Series) -> Consistency {
@@ -174,14 +216,53 @@ pub fn consistency(first: &crate::Series, second: &crate::Series) -> Consistency
                 first: p.value,
                 second: q.value,
                 difference: q.value - p.value,
-                relative: (p.value != 0.0).then(|| (q.value - p.value) / p.value),
+                relative_difference: (p.value != 0.0).then(|| (q.value - p.value) / p.value),
             }),
             None => only_in_first.push(p.year),
         }
     }
     let only_in_second =
         second.points().iter().filter(|q| !first.points().iter().any(|p| p.year == q.year)).map(|q| q.year).collect();
-    Consistency { years, only_in_first, only_in_second }
+    let summary = summarise(&years);
+    Consistency { years, only_in_first, only_in_second, summary }
+}
+
+fn summarise(years: &[YearDifference]) -> ConsistencySummary {
+    let identical_years = years.iter().filter(|d| d.first == d.second && d.first != 0.0).map(|d| d.year).collect();
+    let both_zero_years = years.iter().filter(|d| d.first == 0.0 && d.second == 0.0).map(|d| d.year).collect();
+    let relative: Vec<(i32, f64)> = years.iter().filter_map(|d| d.relative_difference.map(|r| (d.year, r))).collect();
+    let not_meaningful = if years.len() < MIN_COMMON_YEARS {
+        Some(format!(
+            "{} common year(s): at least {MIN_COMMON_YEARS} are needed for an average agreement; read the years one by one",
+            years.len()
+        ))
+    } else if relative.len() < MIN_COMMON_YEARS {
+        Some(format!(
+            "the first source is 0 in all but {} common year(s), so there are too few relative differences \
+             (at least {MIN_COMMON_YEARS} needed)",
+            relative.len()
+        ))
+    } else {
+        None
+    };
+    let mut summary = ConsistencySummary {
+        common_years: years.len(),
+        identical_years,
+        both_zero_years,
+        mean_absolute_relative_difference: None,
+        mean_relative_difference: None,
+        max_relative_difference: None,
+        max_difference: None,
+        not_meaningful,
+    };
+    if summary.not_meaningful.is_none() {
+        let n = relative.len() as f64;
+        summary.mean_absolute_relative_difference = Some(relative.iter().map(|(_, r)| r.abs()).sum::<f64>() / n);
+        summary.mean_relative_difference = Some(relative.iter().map(|(_, r)| r).sum::<f64>() / n);
+        summary.max_relative_difference = largest_by_magnitude(relative.iter().copied());
+        summary.max_difference = largest_by_magnitude(years.iter().map(|d| (d.year, d.difference)));
+    }
+    summary
 }
 
 #[cfg(test)]
@@ -202,7 +283,7 @@ mod tests {
         let c = consistency(&a, &b);
         assert_eq!(c.years.len(), 2);
         assert_eq!(c.years[0].difference, 10.0);
-        assert_eq!(c.years[0].relative, Some(0.05));
+        assert_eq!(c.years[0].relative_difference, Some(0.05));
         assert_eq!(c.only_in_first, vec![2015]);
         assert_eq!(c.only_in_second, vec![2018]);
     }

@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
+use crate::consistency::{ConsistencyReport, percent, years_list};
 use crate::fit::{Fit, Model};
 use crate::repeats::RepeatKind;
-use crate::report::{QUANTILES, ScanReport, SeriesReport};
+use crate::report::{Distribution, QUANTILES, ScanReport, SeriesReport};
 
 fn number(value: Option<f64>) -> String {
     match value {
@@ -146,7 +147,100 @@ pub fn series_markdown(report: &SeriesReport) -> String {
             );
         }
     }
+    if let Some(consistency) = &report.consistency {
+        let _ = writeln!(out, "\n## Consistency with a second source\n");
+        consistency_body(&mut out, consistency, "###");
+    }
     out
+}
+
+/// A count as written (no decimals when whole), other numbers in full.
+fn plain(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value}") }
+}
+
+fn signed(value: f64) -> String {
+    if value > 0.0 { format!("+{}", plain(value)) } else { plain(value) }
+}
+
+fn consistency_body(out: &mut String, report: &ConsistencyReport, heading: &str) {
+    for (which, source) in [("First", &report.first), ("Second", &report.second)] {
+        let _ = writeln!(
+            out,
+            "- {which} source: {}, years {}",
+            source.title(),
+            if source.years.is_empty() { "none".to_owned() } else { years_list(&source.years) }
+        );
+    }
+    let c = &report.consistency;
+    let s = &c.summary;
+    let _ = writeln!(out, "\n{heading} Findings\n");
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "- nothing stands out");
+    }
+    for finding in &report.findings {
+        let _ = writeln!(out, "- {finding}");
+    }
+    let _ = writeln!(out, "\n{heading} Caveats\n");
+    for caveat in &report.caveats {
+        let _ = writeln!(out, "- {caveat}");
+    }
+    let _ = writeln!(out, "\n{heading} Year by year\n\nMethod: {}.\n", report.method);
+    let _ = writeln!(out, "| year | first | second | difference (second − first) | relative difference |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for d in &c.years {
+        let relative = d.relative_difference.map_or("— (first is 0)".to_owned(), percent);
+        let same = if d.first == d.second && d.first != 0.0 { " (identical)" } else { "" };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {}{same} | {relative} |",
+            d.year,
+            plain(d.first),
+            plain(d.second),
+            signed(d.difference)
+        );
+    }
+    out.push('\n');
+    let only = |years: &[i32]| if years.is_empty() { "none".to_owned() } else { years_list(years) };
+    let _ = writeln!(out, "- years only in the first source: {}", only(&c.only_in_first));
+    let _ = writeln!(out, "- years only in the second source: {}", only(&c.only_in_second));
+    let _ = writeln!(out, "\n{heading} Summary\n");
+    let _ = writeln!(out, "| statistic | value |");
+    let _ = writeln!(out, "|---|---|");
+    let _ = writeln!(out, "| common years | {} |", s.common_years);
+    let _ = writeln!(out, "| years with identical non-zero figures | {} |", only(&s.identical_years));
+    match &s.not_meaningful {
+        Some(reason) => {
+            let _ = writeln!(out, "| mean and largest differences | not meaningful: {reason} |");
+        }
+        None => {
+            let at = |v: Option<crate::ratios::YearValue>, show: fn(f64) -> String| {
+                v.map_or("—".to_owned(), |v| format!("{} in {}", show(v.value), v.year))
+            };
+            let mean = s.mean_absolute_relative_difference.map_or("—".to_owned(), |m| percent(m).replace('+', ""));
+            let _ = writeln!(out, "| mean absolute relative difference | {mean} |");
+            let signed_mean = s.mean_relative_difference.map_or("—".to_owned(), percent);
+            let _ = writeln!(out, "| mean relative difference (signed) | {signed_mean} |");
+            let _ = writeln!(out, "| largest relative difference | {} |", at(s.max_relative_difference, percent));
+            let _ = writeln!(out, "| largest difference | {} |", at(s.max_difference, signed));
+        }
+    }
+}
+
+/// A consistency report on its own, as Markdown.
+pub fn consistency_markdown(report: &ConsistencyReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Consistency of two sources: {}\n", report.first.series);
+    consistency_body(&mut out, report, "##");
+    out
+}
+
+/// A consistency report on its own, as HTML with a chart of both sources.
+pub fn consistency_html(report: &ConsistencyReport) -> String {
+    let mut body = markdown_to_html(&consistency_markdown(report));
+    body.push_str("<h2>Chart</h2>\n");
+    body.push_str(&crate::svg::consistency_chart(report));
+    page(&format!("Consistency of two sources: {}", report.first.series), &body)
 }
 
 pub fn scan_markdown(report: &ScanReport) -> String {
@@ -166,20 +260,39 @@ pub fn scan_markdown(report: &ScanReport) -> String {
         );
     }
     let _ = writeln!(out, "\n## How each test's values are distributed across countries\n");
+    if report.marked.is_empty() {
+        let _ = writeln!(out, "Marked: none. Why: {}.\n", report.marked_because);
+    } else {
+        let _ = writeln!(out, "Marked: {}. Why: {}.\n", report.marked.join(", "), report.marked_because);
+    }
     let labels: Vec<String> = QUANTILES.iter().map(|q| format!("q{:.0}", q * 100.0)).collect();
-    let _ = writeln!(out, "| column | test | countries | {} | highest |", labels.join(" | "));
-    let _ = writeln!(out, "|---|---|---|{}---|", "---|".repeat(labels.len()));
+    let _ = writeln!(
+        out,
+        "| column | test | countries | {} | most notable (highest R² or run, lowest CV) | marked (rank) |",
+        labels.join(" | ")
+    );
+    let _ = writeln!(out, "|---|---|---|{}---|---|", "---|".repeat(labels.len()));
     for d in &report.distributions {
         let quantiles: Vec<String> = d.quantiles.iter().map(|q| number(Some(*q))).collect();
-        let highest: Vec<String> = d.highest.iter().map(|(c, v)| format!("{c} {}", number(Some(*v)))).collect();
+        let notable = if d.kind.low_is_notable() { &d.lowest } else { &d.highest };
+        let notable: Vec<String> = notable.iter().map(|(c, v)| format!("{c} {}", number(Some(*v)))).collect();
+        let marked: Vec<String> = report
+            .marked
+            .iter()
+            .map(|country| match d.marked.iter().find(|m| m.country == *country) {
+                Some(m) => format!("{country} {} ({} of {})", number(Some(m.value)), m.rank, d.count),
+                None => format!("{country} not meaningful or not reported"),
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             d.column,
             d.test,
             d.count,
             quantiles.join(" | "),
-            highest.join("; ")
+            notable.join("; "),
+            if marked.is_empty() { "—".to_owned() } else { marked.join("; ") }
         );
     }
     out
@@ -272,9 +385,29 @@ pub fn series_html(report: &SeriesReport) -> String {
             body.push_str(&crate::svg::comparison_strip(report, comparison, model));
         }
     }
+    if let Some(consistency) = &report.consistency {
+        body.push_str(&crate::svg::consistency_chart(consistency));
+    }
     page(&format!("Series analysis: {}", report.name), &body)
 }
 
+/// The scan with one chart per test: each column's (or ratio's) values
+/// across countries, the countries with repeated rows and the marked ones
+/// picked out.
 pub fn scan_html(report: &ScanReport) -> String {
-    page("Scan", &markdown_to_html(&scan_markdown(report)))
+    let mut body = markdown_to_html(&scan_markdown(report));
+    body.push_str("<h2>Charts: each test's values across countries</h2>\n");
+    let flagged: Vec<String> =
+        crate::report::copied_figures(&report.repeated_rows).into_iter().map(|(c, _)| c).collect();
+    let mut tests: Vec<&str> = Vec::new();
+    for d in &report.distributions {
+        if !tests.contains(&d.test.as_str()) {
+            tests.push(&d.test);
+        }
+    }
+    for test in tests {
+        let rows: Vec<&Distribution> = report.distributions.iter().filter(|d| d.test == test).collect();
+        body.push_str(&crate::svg::distribution_chart(test, &rows, &flagged));
+    }
+    page("Scan", &body)
 }

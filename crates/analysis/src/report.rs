@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::AnalysisError;
+use crate::consistency::ConsistencyReport;
 use crate::fit::{Fit, Model, fit_all};
 use crate::ratios::{RatioComparison, compare_ratio, default_ratios};
 use crate::repeats::{Repeat, identical_runs, repeated_rows};
@@ -102,6 +103,9 @@ pub struct SeriesReport {
     pub repeated: Vec<Repeat>,
     pub comparison: Option<Comparison>,
     pub ratios: Vec<RatioComparison>,
+    /// The comparison with a second source of the same quantity, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<ConsistencyReport>,
 }
 
 const FIT_METHOD: &str = "least squares on k = year − first year + 1 (Householder QR on centred, scaled k; \
@@ -137,6 +141,7 @@ pub fn analyze_series(series: &Series) -> SeriesReport {
         repeated: identical_runs(series),
         comparison: None,
         ratios: Vec::new(),
+        consistency: None,
     }
 }
 
@@ -231,16 +236,54 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
 
 pub const QUANTILES: [f64; 7] = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
 
-/// How one test's values are spread over the countries of one column.
+/// Which kind of test a distribution is of; it decides which end of the
+/// distribution is notable and how the chart's axis is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    /// R² of a fit: the notable end is high (close to a perfect fit).
+    R2,
+    /// The longest run of identical values, in years: the notable end is high.
+    LongestRun,
+    /// The coefficient of variation of an internal ratio: the notable end is low.
+    RatioCv,
+}
+
+impl TestKind {
+    /// Whether a low value is the notable (suspicious) end.
+    pub fn low_is_notable(self) -> bool {
+        self == TestKind::RatioCv
+    }
+}
+
+/// A marked country's value in one distribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkedValue {
+    pub country: String,
+    pub value: f64,
+    /// 1 = the most notable value (highest R² or run, lowest CV).
+    pub rank: usize,
+}
+
+/// How one test's values are spread over the countries of one column (or,
+/// for a ratio, over the countries reporting both of its parts).
 #[derive(Debug, Clone, Serialize)]
 pub struct Distribution {
     pub column: String,
     pub test: String,
+    pub kind: TestKind,
     pub count: usize,
     /// Values at [`QUANTILES`] (min, 10 %, 25 %, median, 75 %, 90 %, max).
     pub quantiles: Vec<f64>,
-    /// The countries with the highest values, best first (at most 3).
+    /// The countries with the highest values, highest first (at most 3).
     pub highest: Vec<(String, f64)>,
+    /// The countries with the lowest values, lowest first (at most 3).
+    pub lowest: Vec<(String, f64)>,
+    /// Every country's value, highest first.
+    pub values: Vec<(String, f64)>,
+    /// The marked countries' values and ranks (absent where the test is not
+    /// meaningful for them).
+    pub marked: Vec<MarkedValue>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -254,11 +297,74 @@ pub struct RepeatedRowFlag {
 pub struct ScanReport {
     pub method: String,
     pub repeated_rows: Vec<RepeatedRowFlag>,
+    /// The countries marked in the distributions and charts.
+    pub marked: Vec<String>,
+    /// Why those countries are marked.
+    pub marked_because: String,
     pub distributions: Vec<Distribution>,
 }
 
+/// Figures copied from an earlier year, per country: for each group of
+/// repeated rows, (years − 1) × figures shared. Highest first.
+pub fn copied_figures(flags: &[RepeatedRowFlag]) -> Vec<(String, usize)> {
+    let mut totals: Vec<(String, usize)> = Vec::new();
+    for flag in flags {
+        let copied = flag.years.len().saturating_sub(1) * flag.columns_equal;
+        match totals.iter_mut().find(|(c, _)| *c == flag.country) {
+            Some(total) => total.1 += copied,
+            None => totals.push((flag.country.clone(), copied)),
+        }
+    }
+    totals.sort_by_key(|t| std::cmp::Reverse(t.1));
+    totals
+}
+
+fn distribution(column: &str, test: String, kind: TestKind, mut values: Vec<(String, f64)>) -> Distribution {
+    values.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut sorted: Vec<f64> = values.iter().map(|v| v.1).collect();
+    sorted.sort_by(f64::total_cmp);
+    Distribution {
+        column: column.to_owned(),
+        test,
+        kind,
+        count: values.len(),
+        quantiles: QUANTILES.iter().filter_map(|&q| quantile(&sorted, q)).collect(),
+        highest: values.iter().take(3).cloned().collect(),
+        lowest: values.iter().rev().take(3).cloned().collect(),
+        values,
+        marked: Vec::new(),
+    }
+}
+
+fn mark(distribution: &mut Distribution, marked: &[String]) {
+    let low = distribution.kind.low_is_notable();
+    distribution.marked = marked
+        .iter()
+        .filter_map(|country| {
+            let value = distribution.values.iter().find(|(c, _)| c == country)?.1;
+            let better = distribution.values.iter().filter(|(_, v)| if low { *v < value } else { *v > value }).count();
+            Some(MarkedValue { country: country.clone(), value, rank: better + 1 })
+        })
+        .collect();
+}
+
+impl ScanReport {
+    /// Marks `names` (matched ignoring case and white space) instead of the
+    /// countries marked by default.
+    pub fn mark_countries(&mut self, table: &GodtTable, names: &[String]) -> Result<(), AnalysisError> {
+        self.marked = names.iter().map(|n| table.country_name(n)).collect::<Result<Vec<_>, _>>()?;
+        self.marked_because = "named with --mark".to_owned();
+        for d in &mut self.distributions {
+            mark(d, &self.marked);
+        }
+        Ok(())
+    }
+}
+
 /// Every test over every country and count column of a GODT table, each
-/// country's series taken over all its reported years.
+/// country's series taken over all its reported years. The country with
+/// the most figures repeated from an earlier year is marked
+/// ([`ScanReport::mark_countries`] marks others).
 pub fn scan(table: &GodtTable) -> ScanReport {
     let countries = table.countries();
     let mut repeated = Vec::new();
@@ -271,40 +377,61 @@ pub fn scan(table: &GodtTable) -> ScanReport {
             });
         }
     }
+    let copied = copied_figures(&repeated);
+    let (marked, marked_because) = match copied.first() {
+        Some((_, most)) if *most > 0 => {
+            let top: Vec<String> = copied.iter().filter(|(_, n)| n == most).map(|(c, _)| c.clone()).collect();
+            let others: Vec<String> =
+                copied.iter().filter(|(c, _)| !top.contains(c)).map(|(c, n)| format!("{c} {n}")).collect();
+            let because = format!(
+                "the most figures repeated from an earlier year: {most} (for each group of repeated rows, the years \
+                 after the first × the figures they share); other countries with repeated rows: {}",
+                if others.is_empty() { "none".to_owned() } else { others.join(", ") }
+            );
+            (top, because)
+        }
+        _ => (Vec::new(), "no country has repeated rows, so none is marked".to_owned()),
+    };
     let mut distributions = Vec::new();
     for column in table.columns().iter().filter(|c| is_count_column(c)) {
-        let mut per_test: Vec<(String, Vec<(String, f64)>)> = Model::ALL
+        let mut per_test: Vec<(String, TestKind, CountryValues)> = Model::ALL
             .iter()
-            .map(|m| (format!("{} R²", m.name()), Vec::new()))
-            .chain([("longest run of identical values (years)".to_owned(), Vec::new())])
+            .map(|m| (format!("{} R²", m.name()), TestKind::R2, Vec::new()))
+            .chain([("longest run of identical values (years)".to_owned(), TestKind::LongestRun, Vec::new())])
             .collect();
         for country in &countries {
             let Ok(series) = table.series(country, column) else { continue };
             for (i, fit) in fit_all(&series).iter().enumerate() {
                 if let Some(r2) = fit.r2 {
-                    per_test[i].1.push((country.clone(), r2));
+                    per_test[i].2.push((country.clone(), r2));
                 }
             }
             if crate::fit::series_not_meaningful(&series.values()).is_none() {
                 let longest = identical_runs(&series).iter().map(|r| r.years.len()).max().unwrap_or(1);
-                per_test[4].1.push((country.clone(), longest as f64));
+                per_test[4].2.push((country.clone(), longest as f64));
             }
         }
-        for (test, mut values) in per_test {
-            if values.is_empty() {
-                continue;
+        for (test, kind, values) in per_test {
+            if !values.is_empty() {
+                distributions.push(distribution(column, test, kind, values));
             }
-            values.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let mut sorted: Vec<f64> = values.iter().map(|v| v.1).collect();
-            sorted.sort_by(f64::total_cmp);
-            distributions.push(Distribution {
-                column: column.clone(),
-                test,
-                count: values.len(),
-                quantiles: QUANTILES.iter().filter_map(|&q| quantile(&sorted, q)).collect(),
-                highest: values.into_iter().take(3).collect(),
-            });
         }
+    }
+    for spec in default_ratios() {
+        let mut values = Vec::new();
+        for country in &countries {
+            // A file without the ratio's columns has no such ratio.
+            let Ok(ratio) = crate::ratios::ratio_series(table, &spec, country, i32::MIN, i32::MAX) else { break };
+            if let Some(cv) = ratio.cv {
+                values.push((country.clone(), cv));
+            }
+        }
+        if !values.is_empty() {
+            distributions.push(distribution(&spec.name, RATIO_TEST.to_owned(), TestKind::RatioCv, values));
+        }
+    }
+    for d in &mut distributions {
+        mark(d, &marked);
     }
     ScanReport {
         method: format!(
@@ -312,10 +439,23 @@ pub fn scan(table: &GodtTable) -> ScanReport {
              ({FIT_METHOD}); a fit that is not meaningful for a country (fewer points than the model needs, \
              constant, mean below 10) is left out of that test's distribution. A repeated row is a year whose \
              figures in every count column equal an earlier year's, with NA and 0 treated alike and at least {} \
-             non-zero figures shared.",
-            crate::repeats::MIN_SHARED_FIGURES
+             non-zero figures shared. Ratio variability: the coefficient of variation (sample sd / mean) of each \
+             internal ratio over the country's years with both parts reported, where there are at least {} such \
+             years and no denominator below {}; low values mean figures that move in lockstep. Ranks: 1 = the \
+             most notable value (highest R², longest run, lowest CV), ties sharing the better rank.",
+            crate::repeats::MIN_SHARED_FIGURES,
+            crate::ratios::MIN_RATIO_YEARS,
+            crate::ratios::SMALL_DENOMINATOR
         ),
         repeated_rows: repeated,
+        marked,
+        marked_because,
         distributions,
     }
 }
+
+/// Each country's value of one test.
+type CountryValues = Vec<(String, f64)>;
+
+/// The test name of the ratio-variability distributions.
+pub const RATIO_TEST: &str = "ratio variability (CV)";

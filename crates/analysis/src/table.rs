@@ -45,6 +45,16 @@ fn detect_separator(text: &str) -> u8 {
     if header.matches(';').count() > header.matches(',').count() { b';' } else { b',' }
 }
 
+/// Whether a CSV's header names a country column and a year column, as
+/// the GODT exports do; a plain `year,value` file has no country column.
+pub fn is_godt(text: &str) -> bool {
+    let separator = detect_separator(text);
+    let mut reader = csv::ReaderBuilder::new().delimiter(separator).flexible(true).from_reader(text.as_bytes());
+    let Ok(headers) = reader.headers() else { return false };
+    let names: Vec<String> = headers.iter().map(normalise).collect();
+    names.iter().any(|n| n == "country") && names.iter().any(|n| n == "year" || n == "reportyear")
+}
+
 /// Parses one cell. With `;` as separator a comma is a decimal comma; with
 /// `,` as separator a comma can only appear in a quoted cell, where it is
 /// ambiguous (decimal comma or thousands separator?) and so refused.

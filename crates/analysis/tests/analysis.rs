@@ -126,8 +126,131 @@ fn scan_flags_china_repeated_rows_in_the_2018_file() {
     assert!(quadratic.count > 30 && quadratic.quantiles.len() == 7);
     assert!(quadratic.quantiles.windows(2).all(|q| q[0] <= q[1]));
 
+    // China has the most figures repeated from an earlier year, so it is
+    // the country marked in every distribution and chart.
+    assert_eq!(report.marked, ["China"]);
+    assert!(report.marked_because.contains("the most figures repeated from an earlier year: 40"));
+    let kidney = report
+        .distributions
+        .iter()
+        .find(|d| d.column == "DD Kidney Tx" && d.test == "longest run of identical values (years)")
+        .unwrap();
+    assert_eq!(kidney.marked[0].country, "China");
+    assert_eq!(kidney.marked[0].value, 5.0, "4577 in 2010–2014");
+    assert_eq!(kidney.marked[0].rank, 1);
+    assert_eq!(kidney.values.len(), kidney.count);
+    // ratio variability across countries is a test of the scan too
+    let ratio = report.distributions.iter().find(|d| d.column == "liver to kidney transplants").unwrap();
+    assert_eq!(ratio.test, "ratio variability (CV)");
+    assert!(ratio.marked[0].rank >= 1 && ratio.lowest[0].1 <= ratio.quantiles[1]);
+    scan_charts_are_well_formed_svg_with_china_marked(&report);
+    let mut remarked = report.clone();
+    remarked.mark_countries(&godt_2018(), &["united kingdom".to_owned()]).unwrap();
+    assert_eq!(remarked.marked, ["United Kingdom"]);
+    assert!(remarked.distributions.iter().flat_map(|d| &d.marked).all(|m| m.country == "United Kingdom"));
+    assert!(evident_analysis::render::scan_html(&remarked).contains("data-country=\"United Kingdom\""));
+    let e = remarked.mark_countries(&godt_2018(), &["Atlantis".to_owned()]).unwrap_err();
+    assert!(e.to_string().contains("no country matches \"Atlantis\""), "{e}");
+
     let later = evident_analysis::scan(&godt_2024());
     assert!(!later.repeated_rows.iter().any(|f| f.country == "China"));
+}
+
+/// One chart per test, each parsed as XML; the marked country named in
+/// the marked elements.
+fn scan_charts_are_well_formed_svg_with_china_marked(report: &evident_analysis::ScanReport) {
+    let html = evident_analysis::render::scan_html(report);
+    let mut tests: Vec<&str> = report.distributions.iter().map(|d| d.test.as_str()).collect();
+    tests.dedup();
+    tests.sort();
+    tests.dedup();
+    assert_eq!(tests.len(), 6, "four fits, runs, ratio variability: {tests:?}");
+    assert_eq!(html.matches("<svg").count(), tests.len());
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<svg") {
+        let end = start + rest[start..].find("</svg>").expect("a closed svg") + "</svg>".len();
+        let svg = &rest[start..end];
+        let marked = well_formed(svg);
+        assert!(!marked.is_empty(), "no marked element in {}", &svg[..200]);
+        assert!(marked.iter().all(|text| text.contains("China")), "{marked:?}");
+        rest = &rest[end..];
+    }
+}
+
+/// Parses `svg` as XML (tags balanced and matched, attributes well
+/// formed) and returns the text inside each `<g class="marked">`.
+fn well_formed(svg: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let mut depth = 0usize;
+    let mut marked_depth: Option<usize> = None;
+    let mut marked = Vec::new();
+    loop {
+        match reader.read_event().unwrap_or_else(|e| panic!("not well-formed XML: {e}")) {
+            Event::Start(e) => {
+                depth += 1;
+                for attribute in e.attributes() {
+                    let attribute = attribute.expect("a well-formed attribute");
+                    if attribute.key.0 == "class" && attribute.value == "marked" {
+                        marked_depth = Some(depth);
+                        marked.push(String::new());
+                    }
+                }
+            }
+            Event::End(_) => {
+                if marked_depth == Some(depth) {
+                    marked_depth = None;
+                }
+                depth = depth.checked_sub(1).expect("more end tags than start tags");
+            }
+            Event::Empty(e) => {
+                for attribute in e.attributes() {
+                    attribute.expect("a well-formed attribute");
+                }
+            }
+            Event::Text(text) if marked_depth.is_some() => {
+                if let Some(last) = marked.last_mut() {
+                    last.push_str(&text.into_inner());
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "unclosed elements");
+    marked
+}
+
+/// A hand-computed comparison of two sources on real figures: GODT's
+/// China heart transplants for 2016 (368) against the 380 that Huang Jiefu
+/// gave on CCTV (claims_published_figures.csv, C07): difference 12,
+/// relative 12 / 368. Lung transplants agree to the unit (204, C06).
+#[test]
+fn china_heart_and_lung_transplants_against_published_figures() {
+    let table = godt_2018();
+    let heart = table.series("China", "Total Heart").unwrap();
+    let published = evident_analysis::read_year_value_csv("published", "year,value\n2016,380\n").unwrap();
+    let report = evident_analysis::compare_sources(&heart, "GODT 2018", &published, "Huang Jiefu via CCTV").unwrap();
+    let c = &report.consistency;
+    assert_eq!(c.years.len(), 1);
+    assert_eq!((c.years[0].year, c.years[0].first, c.years[0].second), (2016, 368.0, 380.0));
+    assert_eq!(c.years[0].difference, 12.0);
+    assert!(relative_error(c.years[0].relative_difference.unwrap(), 12.0 / 368.0, 12.0 / 368.0) < 1e-9);
+    assert_eq!(c.only_in_first, vec![2004, 2008, 2009, 2010, 2011, 2012, 2013, 2014, 2015]);
+    assert!(c.only_in_second.is_empty());
+    assert!(c.summary.mean_absolute_relative_difference.is_none());
+    assert!(c.summary.not_meaningful.as_ref().unwrap().contains("1 common year"));
+
+    let lung = table.series("China", "TOTAL Lung Tx").unwrap();
+    let published = evident_analysis::read_year_value_csv("published", "year,value\n2016,204\n").unwrap();
+    let report = evident_analysis::compare_sources(&lung, "GODT 2018", &published, "published").unwrap();
+    assert_eq!(report.consistency.summary.identical_years, vec![2016]);
+    assert!(report.findings[0].contains("identical figures in every common year"), "{:?}", report.findings);
+    let json = serde_json::to_value(&report).unwrap();
+    for key in ["years", "only_in_first", "only_in_second", "summary"] {
+        assert!(json.get(key).is_some(), "no {key} in {json}");
+    }
+    assert_eq!(json["years"][0]["relative_difference"], 0.0);
 }
 
 /// Robertson, Hinde and Lavee's R² ≈ 0.999 is for the COTRS deceased-donor

@@ -81,6 +81,16 @@ impl Folded {
 
 /// Folds `original` for indexing or querying.
 pub fn fold(original: &str) -> Folded {
+    if original.is_ascii() {
+        // Plain ASCII (most English text): NFKC leaves it alone and nothing
+        // but case folds, byte for byte.
+        let spans = if original.is_empty() {
+            Vec::new()
+        } else {
+            vec![Span { folded_start: 0, original_start: 0, original_end: original.len(), linear: true }]
+        };
+        return Folded { text: original.to_ascii_lowercase(), spans };
+    }
     let mut folded = Folded { text: String::with_capacity(original.len()), spans: Vec::new() };
     let mut needs_positional_pass = false;
     let mut has_han = false;

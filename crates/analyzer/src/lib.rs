@@ -63,10 +63,15 @@
 //! Same folding and segmentation, then:
 //! - in a Han run, every character (unigram) and every pair of adjacent
 //!   characters (bigram), both at the position of their first character;
-//! - a word made only of letters, not Han and not Tibetan, with three or more
-//!   characters (Latin, Arabic script, Cyrillic, …): every 3-gram of
-//!   characters, one position each, so names and Uyghur suffixes match in
-//!   part; a shorter word, whole;
+//! - a word written only in ASCII (English, numbers, ASCII transliterations):
+//!   nothing, since the word stream finds it and its trigrams would triple
+//!   the index (measured: the n-gram field was most of the indexing time on
+//!   an English corpus) for little recall;
+//! - any other word made only of letters, not Han and not Tibetan, with
+//!   three or more characters (Arabic script, Cyrillic, Latin with
+//!   diacritics as in Uyghur Latin script, …): every 3-gram of characters,
+//!   one position each, so names and Uyghur suffixes match in part; a
+//!   shorter word, whole;
 //! - anything else (Tibetan syllables, words with digits): the token whole.
 //!
 //! # tantivy
@@ -154,6 +159,12 @@ pub fn ngrams(text: &str) -> Vec<Token> {
             }
             Piece::Word { start, end } => {
                 let word = &folded.text[start..end];
+                if word.is_ascii() {
+                    // English and other plain-ASCII words are found by the
+                    // word stream alone; their trigrams would triple the
+                    // index for little recall.
+                    continue;
+                }
                 let splits_into_trigrams = word.chars().all(|c| c.is_alphabetic() && !is_han(c) && !is_tibetan(c));
                 let boundaries: Vec<usize> = word.char_indices().map(|(index, _)| start + index).chain([end]).collect();
                 if splits_into_trigrams && boundaries.len() > 3 {

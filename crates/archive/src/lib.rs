@@ -20,6 +20,7 @@
 //! lock           held by the one command that works on the archive
 //! ```
 
+mod accounts;
 mod add;
 pub mod bench;
 mod claims;
@@ -39,8 +40,10 @@ use evident_objects::{ObjectsError, StorageRoot};
 use evident_store::{MetadataStore, Store, StoreError};
 use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 
+pub use accounts::{Principal, Role, UserView};
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
 pub use claims::ClaimSearch;
+pub use evident_core::RecordKind;
 pub use evident_formats::Format;
 pub use evident_search::{Access, Hit, SearchRequest, SearchResults, Snippet, Sort};
 pub use findings::{ClaimSummary, FindingRow, display_text};

@@ -59,6 +59,16 @@ impl Archive {
         index.search(request).map_err(search_error)
     }
 
+    /// Who may see an item or record: its `sensitivity` (absent:
+    /// restricted). An id that names nothing is `NotFound`.
+    pub fn access_of(&self, id: &str) -> Result<Access> {
+        match self.store.record(id)? {
+            Some(record) => Ok(access_of(&record_fields(&record)?)),
+            None if self.store.item(id)?.is_some() => Ok(Access::Restricted),
+            None => Err(ArchiveError::NotFound(format!("no item or record {id} in this archive"))),
+        }
+    }
+
     /// What text extraction made of an item, if it ran.
     pub fn item_text(&self, id: &str) -> Result<Option<ItemText>> {
         Ok(self.store.item_text(id)?)

@@ -10,7 +10,10 @@ use evident_analysis::capacity::{
     CapacityParameters, FacilityInput, Range, capacity_markdown, estimate_capacity, utilisation_fraction,
 };
 use evident_analysis::render;
-use evident_analysis::{ComparisonGroup, analyze_godt_series, analyze_series, read_godt, read_year_value_csv, scan};
+use evident_analysis::table::is_godt;
+use evident_analysis::{
+    ComparisonGroup, Series, analyze_godt_series, analyze_series, compare_sources, read_godt, read_year_value_csv, scan,
+};
 use evident_core::RecordKind;
 use serde_json::Value;
 
@@ -38,7 +41,52 @@ pub enum AnalyzeCommand {
         /// Write the report here instead of standard output
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// A second source of the same quantity to check this series against, year by year: a year,value
+        /// CSV, or a GODT file (the same country and column unless --against-country/--against-column)
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+        /// The country in the --against GODT file (default: --country)
+        #[arg(long, requires = "against")]
+        against_country: Option<String>,
+        /// The column in the --against GODT file (default: --column)
+        #[arg(long, requires = "against")]
+        against_column: Option<String>,
         /// Also keep the report in the archive (--archive) as an item, with the input file as an item
+        /// and the parameters recorded in its provenance
+        #[arg(long)]
+        save: bool,
+    },
+    /// Consistency of two sources of the same quantity: per year both values, the difference and relative
+    /// difference, years only in one source, summary statistics, identical figures, caveats
+    Consistency {
+        /// The first source, the reference for relative differences: a GODT file (with --country and
+        /// --column) or a year,value CSV
+        first: PathBuf,
+        /// The second source: a GODT file (the same country and column unless --second-country and
+        /// --second-column) or a year,value CSV
+        second: PathBuf,
+        /// The country, for a GODT file (case and spaces ignored)
+        #[arg(long)]
+        country: Option<String>,
+        /// The column, for a GODT file (case and spaces ignored)
+        #[arg(long)]
+        column: Option<String>,
+        /// The country in the second source, if it is a GODT file (default: --country)
+        #[arg(long)]
+        second_country: Option<String>,
+        /// The column in the second source, if it is a GODT file (default: --column)
+        #[arg(long)]
+        second_column: Option<String>,
+        /// Only these years of both sources, e.g. 2010-2016
+        #[arg(long, value_name = "FIRST-LAST")]
+        years: Option<String>,
+        /// md, html or json
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write the report here instead of standard output
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Also keep the report in the archive (--archive) as an item, with both input files as items
         /// and the parameters recorded in its provenance
         #[arg(long)]
         save: bool,
@@ -71,16 +119,28 @@ pub enum AnalyzeCommand {
         format: String,
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Also keep the report in the archive as an item, with the facility and series records as
+        /// its inputs and the parameters recorded in its provenance
+        #[arg(long)]
+        save: bool,
     },
     /// Every test over every country and column of a GODT file
     Scan {
         file: PathBuf,
+        /// Mark this country in the distributions and charts (repeatable; default: the country with the
+        /// most figures repeated from an earlier year)
+        #[arg(long, value_name = "COUNTRY")]
+        mark: Vec<String>,
         /// md, html or json
         #[arg(long, default_value = "md")]
         format: String,
         /// Write the report here instead of standard output
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Also keep the report in the archive (--archive) as an item, with the input file as an item
+        /// and the parameters recorded in its provenance
+        #[arg(long)]
+        save: bool,
     },
 }
 
@@ -108,12 +168,24 @@ fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
 
 pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>) -> Result<ExitCode> {
     match cmd {
-        AnalyzeCommand::Series { series, country, column, compare, years, format, output, save } => {
+        AnalyzeCommand::Series {
+            series,
+            country,
+            column,
+            compare,
+            years,
+            format,
+            output,
+            against,
+            against_country,
+            against_column,
+            save,
+        } => {
             check_format(format)?;
             let years = years.as_deref().map(parse_years).transpose()?;
             let text = read_text(series)?;
             let name = series.file_name().map_or("series".into(), |n| n.to_string_lossy().into_owned());
-            let report = match (country, column) {
+            let mut report = match (country, column) {
                 (Some(country), Some(column)) => {
                     let table = read_godt(&text).with_context(|| format!("reading {}", series.display()))?;
                     let group = compare.as_deref().map_or(ComparisonGroup::All, ComparisonGroup::parse);
@@ -127,6 +199,18 @@ pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>
                 }
                 _ => bail!("--country and --column go together: give both for a GODT file, neither for year,value"),
             };
+            if let Some(against) = against {
+                let points: Vec<(i32, f64)> = report.years.iter().copied().zip(report.values.iter().copied()).collect();
+                let this = Series::from_points(&report.name, &points)?;
+                let other = load_source(
+                    against,
+                    (against_country.as_deref(), against_column.as_deref()),
+                    (country.as_deref(), column.as_deref()),
+                    ("--against-country", "--against-column"),
+                )?;
+                let other = cut(other, years)?;
+                report.consistency = Some(compare_sources(&this, &name, &other, &file_name(against))?);
+            }
             let text = match format.as_str() {
                 "json" => serde_json::to_string_pretty(&report)? + "\n",
                 "html" => render::series_html(&report),
@@ -136,15 +220,74 @@ pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>
             if *save {
                 let parameters = serde_json::json!({
                     "country": country, "column": column, "years": years.map(|(a, b)| [a, b]),
-                    "compare": compare, "format": format,
+                    "compare": compare, "format": format, "against": against.as_deref().map(file_name),
+                    "against_country": against_country, "against_column": against_column,
                 });
                 let name = format!("analysis-{}.{}", slug(&report.name), extension(format));
-                let item = save_report(archive, key_file, series, &name, &text, "analyze series", parameters)?;
+                let files: Vec<&Path> = std::iter::once(series.as_path()).chain(against.as_deref()).collect();
+                let mut archive = open_for_save(archive, key_file)?;
+                let item = save_report(&mut archive, &files, &[], &name, &text, "analyze series", parameters)?;
                 eprintln!("saved the report as item {item}");
             }
             Ok(ExitCode::SUCCESS)
         }
-        AnalyzeCommand::Capacity { facilities, all, stay_days, share, utilisation, official, year, format, output } => {
+        AnalyzeCommand::Consistency {
+            first,
+            second,
+            country,
+            column,
+            second_country,
+            second_column,
+            years,
+            format,
+            output,
+            save,
+        } => {
+            check_format(format)?;
+            let window = years.as_deref().map(parse_years).transpose()?;
+            let one =
+                load_source(first, (country.as_deref(), column.as_deref()), (None, None), ("--country", "--column"))?;
+            let two = load_source(
+                second,
+                (second_country.as_deref(), second_column.as_deref()),
+                (country.as_deref(), column.as_deref()),
+                ("--second-country", "--second-column"),
+            )?;
+            let report =
+                compare_sources(&cut(one, window)?, &file_name(first), &cut(two, window)?, &file_name(second))?;
+            let text = match format.as_str() {
+                "json" => serde_json::to_string_pretty(&serde_json::json!({ "consistency": report }))? + "\n",
+                "html" => render::consistency_html(&report),
+                _ => render::consistency_markdown(&report),
+            };
+            write_output(output.as_deref(), &text)?;
+            if *save {
+                let parameters = serde_json::json!({
+                    "first": file_name(first), "second": file_name(second),
+                    "country": country, "column": column,
+                    "second_country": second_country, "second_column": second_column,
+                    "years": window.map(|(a, b)| [a, b]), "format": format,
+                });
+                let name = format!("consistency-{}.{}", slug(&report.first.series), extension(format));
+                let mut archive = open_for_save(archive, key_file)?;
+                let files = [first.as_path(), second.as_path()];
+                let item = save_report(&mut archive, &files, &[], &name, &text, "analyze consistency", parameters)?;
+                eprintln!("saved the report as item {item}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AnalyzeCommand::Capacity {
+            facilities,
+            all,
+            stay_days,
+            share,
+            utilisation,
+            official,
+            year,
+            format,
+            output,
+            save,
+        } => {
             if format != "md" && format != "json" {
                 bail!("--format {format:?}: use md or json");
             }
@@ -155,7 +298,7 @@ pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>
             };
             let dir =
                 archive.context("analyze capacity reads the archive: pass --archive DIR or set EVIDENT_ARCHIVE")?;
-            let archive = evident_archive::Archive::open(dir, key_file)?;
+            let mut archive = evident_archive::Archive::open(dir, key_file)?;
             let records = if *all {
                 archive.records(RecordKind::Facility)?.into_iter().filter(|r| !r.retracted).collect()
             } else if facilities.is_empty() {
@@ -164,29 +307,63 @@ pub fn run(cmd: &AnalyzeCommand, archive: Option<&Path>, key_file: Option<&Path>
                 facilities.iter().map(|id| archive.record(id)).collect::<Result<Vec<_>, _>>()?
             };
             let inputs = records.iter().map(facility_input).collect::<Result<Vec<_>>>()?;
-            let official = match official {
+            let official_total = match official {
                 Some(id) => Some(official_total(&archive.record(id)?, *year)?),
                 None => None,
             };
-            let report = estimate_capacity(&inputs, &parameters, official);
+            let report = estimate_capacity(&inputs, &parameters, official_total);
             let text = if format == "json" {
                 serde_json::to_string_pretty(&report)? + "\n"
             } else {
                 capacity_markdown(&report)
             };
             write_output(output.as_deref(), &text)?;
+            if *save {
+                let parameters = serde_json::json!({
+                    "facilities": facilities, "all": all, "stay_days": stay_days, "share": share,
+                    "utilisation": utilisation, "official": official, "year": year, "format": format,
+                    "assumptions": parameters,
+                });
+                let inputs: Vec<String> =
+                    records.iter().map(|r| r.id.clone()).chain(official.iter().cloned()).collect();
+                let name = format!("analysis-capacity.{}", extension(format));
+                let item = save_report(&mut archive, &[], &inputs, &name, &text, "analyze capacity", parameters)?;
+                eprintln!("saved the report as item {item}");
+            }
             Ok(ExitCode::SUCCESS)
         }
-        AnalyzeCommand::Scan { file, format, output } => {
+        AnalyzeCommand::Scan { file, mark, format, output, save } => {
             check_format(format)?;
-            let table = read_godt(&read_text(file)?).with_context(|| format!("reading {}", file.display()))?;
-            let report = scan(&table);
+            let text = read_text(file)?;
+            if !is_godt(&text) {
+                bail!(
+                    "{} is not a GODT file (no country and year columns); analyze scan reads GODT exports, \
+                     analyze series reads year,value files",
+                    file.display()
+                );
+            }
+            let table = read_godt(&text).with_context(|| format!("reading {}", file.display()))?;
+            // An unknown country is reported before the slow part.
+            for name in mark {
+                table.country_name(name)?;
+            }
+            let mut report = scan(&table);
+            if !mark.is_empty() {
+                report.mark_countries(&table, mark)?;
+            }
             let text = match format.as_str() {
                 "json" => serde_json::to_string_pretty(&report)? + "\n",
                 "html" => render::scan_html(&report),
                 _ => render::scan_markdown(&report),
             };
             write_output(output.as_deref(), &text)?;
+            if *save {
+                let parameters = serde_json::json!({ "file": file_name(file), "mark": mark, "format": format });
+                let name = format!("scan-{}.{}", slug(&file_name(file)), extension(format));
+                let mut archive = open_for_save(archive, key_file)?;
+                let item = save_report(&mut archive, &[file], &[], &name, &text, "analyze scan", parameters)?;
+                eprintln!("saved the report as item {item}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -223,23 +400,72 @@ fn slug(text: &str) -> String {
     slug.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
-/// Keeps a report as evidence: the input file becomes (or already is) an
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A series from a file given as a source. A GODT file needs a country and
+/// a column: the ones `given` for this source, else those `inherited` from
+/// the other source. A year,value file takes neither.
+fn load_source(
+    path: &Path,
+    given: (Option<&str>, Option<&str>),
+    inherited: (Option<&str>, Option<&str>),
+    flags: (&str, &str),
+) -> Result<Series> {
+    let text = read_text(path)?;
+    if is_godt(&text) {
+        let (Some(country), Some(column)) = (given.0.or(inherited.0), given.1.or(inherited.1)) else {
+            bail!(
+                "{} is a GODT file (it has country and year columns): name the series with {} and {}",
+                path.display(),
+                flags.0,
+                flags.1
+            );
+        };
+        let table = read_godt(&text).with_context(|| format!("reading {}", path.display()))?;
+        Ok(table.series(country, column).with_context(|| format!("in {}", path.display()))?)
+    } else {
+        if given.0.is_some() || given.1.is_some() {
+            bail!(
+                "{} is a year,value file (it has no country column): {} and {} are for GODT files",
+                path.display(),
+                flags.0,
+                flags.1
+            );
+        }
+        Ok(read_year_value_csv(&file_name(path), &text).with_context(|| format!("reading {}", path.display()))?)
+    }
+}
+
+/// The series cut to `window`, if one is given.
+fn cut(series: Series, window: Option<(i32, i32)>) -> Result<Series> {
+    match window {
+        Some((first, last)) => Ok(series.window(first, last)?),
+        None => Ok(series),
+    }
+}
+
+fn open_for_save(archive: Option<&Path>, key_file: Option<&Path>) -> Result<evident_archive::Archive> {
+    let dir = archive.context("--save needs an archive: pass --archive DIR or set EVIDENT_ARCHIVE")?;
+    evident_archive::Archive::open(dir, key_file).with_context(|| format!("cannot open the archive {}", dir.display()))
+}
+
+/// Keeps a report as evidence: each input file becomes (or already is) an
 /// item, and the report becomes an item whose provenance records the
-/// command, its parameters and the input item, so the analysis has a
-/// receipt like any other item. Returns the report's item id.
+/// command, its parameters and the inputs — those items and the `records`
+/// (facilities, series) the report was computed from — so the analysis has
+/// a receipt like any other item. Returns the report's item id.
 fn save_report(
-    archive: Option<&Path>,
-    key_file: Option<&Path>,
-    input: &Path,
+    archive: &mut evident_archive::Archive,
+    files: &[&Path],
+    records: &[String],
     name: &str,
     report: &str,
     command: &str,
     parameters: serde_json::Value,
 ) -> Result<String> {
     use evident_archive::{AddConfig, AddOutcome, AddStatus, Archive};
-    let dir = archive.context("--save needs an archive: pass --archive DIR or set EVIDENT_ARCHIVE")?;
-    let mut archive =
-        Archive::open(dir, key_file).with_context(|| format!("cannot open the archive {}", dir.display()))?;
     let actor = crate::default_actor();
     let add_one = |archive: &mut Archive, path: &Path, config: &AddConfig| -> Result<String> {
         let mut outcomes: Vec<AddOutcome> = Vec::new();
@@ -251,16 +477,20 @@ fn save_report(
         }
     };
     let plain = AddConfig { actor: actor.clone(), unpack: false, ..AddConfig::default() };
-    let input_item = add_one(&mut archive, input, &plain)?;
+    let mut inputs = Vec::new();
+    for file in files {
+        inputs.push(add_one(archive, file, &plain)?);
+    }
+    inputs.extend(records.iter().cloned());
     let scratch = std::env::temp_dir().join(format!("evident-report-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     let path = scratch.join(name);
     std::fs::write(&path, report).with_context(|| format!("cannot write {}", path.display()))?;
     let derived = AddConfig {
-        derived_from: Some(serde_json::json!({"command": command, "parameters": parameters, "inputs": [input_item]})),
+        derived_from: Some(serde_json::json!({"command": command, "parameters": parameters, "inputs": inputs})),
         ..plain
     };
-    let result = add_one(&mut archive, &path, &derived);
+    let result = add_one(archive, &path, &derived);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }

@@ -2,7 +2,10 @@
 //! each printed beside the physical limits measured in the same run on the
 //! same bytes (SHA-256 throughput, durable write throughput), and batched
 //! log appends. `evident add` runs as a child process so that its peak
-//! resident memory is its own.
+//! resident memory is its own. `evident bench import`: record import and
+//! export beside a plain SQLite insert. `evident bench search`: Evident's
+//! search index beside bare tantivy and SQLite FTS5 on a real corpus (the
+//! measuring is in `evident_search::bench`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -43,7 +46,37 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Search: Evident's index beside bare tantivy and SQLite FTS5 (unicode61, trigram) on a real corpus
+    Search {
+        /// The corpus: zstd-compressed JSON Lines, {id, lang, title, body} a line
+        #[arg(long, value_name = "PATH", default_value = DEFAULT_SEARCH_CORPUS)]
+        corpus: PathBuf,
+        /// Where to build the indexes (default: the system temp dir)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// At most this many documents, evenly spread over the corpus
+        #[arg(long, value_name = "N")]
+        max_docs: Option<usize>,
+        /// About this many MB of corpus lines at most, evenly spread
+        #[arg(long, value_name = "MB")]
+        max_mb: Option<u64>,
+        /// Measured rounds of the query list after one warm-up round; each query's median is kept
+        #[arg(long, default_value_t = evident_search::bench::ROUNDS)]
+        rounds: usize,
+        /// Skip the warm-up round (quick smoke runs only: the first queries then pay for cold caches)
+        #[arg(long)]
+        no_warmup: bool,
+        /// Print the whole report as JSON
+        #[arg(long)]
+        json: bool,
+        /// Keep the indexes
+        #[arg(long)]
+        keep: bool,
+    },
 }
+
+/// The mixed English/Chinese/UDHR corpus, from the repository's directory.
+const DEFAULT_SEARCH_CORPUS: &str = "../shared/data/corpus/mixed-en-zh-udhr.jsonl.zst";
 
 const MB: f64 = 1_000_000.0;
 const CHUNK: usize = 1 << 20;
@@ -71,6 +104,38 @@ pub fn run(which: &BenchCommand) -> Result<ExitCode> {
                 let _ = std::fs::remove_dir_all(&work);
             }
             result.map(|()| ExitCode::SUCCESS)
+        }
+        BenchCommand::Search { corpus, dir, max_docs, max_mb, rounds, no_warmup, json, keep } => {
+            if !corpus.is_file() {
+                bail!(
+                    "search corpus {} does not exist (relative to {}); pass --corpus PATH",
+                    corpus.display(),
+                    std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "?".to_owned())
+                );
+            }
+            let base = dir.clone().unwrap_or_else(std::env::temp_dir);
+            let work = tempfile_dir(&base)?;
+            let config = evident_search::bench::SearchBenchConfig {
+                corpus: corpus.clone(),
+                dir: work.clone(),
+                max_docs: *max_docs,
+                max_mb: *max_mb,
+                rounds: *rounds,
+                warmup: !*no_warmup,
+            };
+            let result = evident_search::bench::run(&config);
+            if *keep {
+                eprintln!("kept {}", work.display());
+            } else {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            let report = result.map_err(|e| anyhow::anyhow!("bench search: {e}"))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_search(&report, &work);
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -372,4 +437,152 @@ fn wait_with_rusage(pid: u32) -> Result<(i32, u64)> {
     }
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
     Ok((code, usage.ru_maxrss as u64))
+}
+
+fn print_search(report: &evident_search::bench::SearchBenchReport, work: &Path) {
+    use evident_search::bench::{EVIDENT, FTS5_TRIGRAM, FTS5_UNICODE61, TANTIVY, engine_name};
+    let langs: Vec<String> = {
+        let mut by_count: Vec<(&String, &usize)> = report.docs_by_lang.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let mut shown: Vec<String> = by_count.iter().take(3).map(|(lang, n)| format!("{lang} {n}")).collect();
+        let rest: usize = by_count.iter().skip(3).map(|(_, n)| **n).sum();
+        if rest > 0 {
+            shown.push(format!("{} other languages {rest}", by_count.len() - 3));
+        }
+        shown
+    };
+    let queries: Vec<String> = report.queries_by_lang.iter().map(|(lang, n)| format!("{n} {lang}")).collect();
+    println!(
+        "evident bench search: {} documents ({}), {:.1} MB of title+body; {} queries ({})",
+        report.docs,
+        langs.join(", "),
+        report.bytes as f64 / MB,
+        report.queries.len(),
+        queries.join(", ")
+    );
+    println!("corpus {} ({})", report.corpus, report.selection);
+    println!(
+        "work dir {}; tantivy writers: {} threads x {} MB; latency: {}median of {} rounds per query",
+        work.display(),
+        report.writer_threads,
+        report.writer_memory_mb,
+        if report.warmup { "1 warm-up round, then " } else { "no warm-up, " },
+        report.rounds
+    );
+    println!(
+        "reading the corpus alone (zstd decode + JSON parse): {:.1} s; each indexing time includes one such read",
+        report.read_seconds
+    );
+    println!();
+    println!(
+        "  {:<28} {:>7} {:>9} {:>8} {:>9} {:>5} {:>9} {:>9} {:>9}",
+        "engine", "docs", "index s", "MB/s", "size MB", "segs", "p50 ms", "p99 ms", "mean ms"
+    );
+    for engine in &report.engines {
+        println!(
+            "  {:<28} {:>7} {:>9.1} {:>8.2} {:>9.1} {:>5} {:>9.3} {:>9.3} {:>9.3}",
+            engine.name,
+            engine.docs_indexed,
+            engine.index_seconds,
+            engine.index_mb_per_s,
+            engine.size_bytes as f64 / MB,
+            engine.segments.map_or("-".to_owned(), |n| n.to_string()),
+            engine.latency_ms.p50,
+            engine.latency_ms.p99,
+            engine.latency_ms.mean
+        );
+    }
+    for engine in report.engines.iter().filter(|e| e.checkpoint_seconds.is_some()) {
+        println!(
+            "  ({}: WAL checkpoint after the load {:.1} s, not in its index time)",
+            engine.name,
+            engine.checkpoint_seconds.unwrap_or(0.0)
+        );
+    }
+
+    let order = [EVIDENT, TANTIVY, FTS5_UNICODE61, FTS5_TRIGRAM];
+    let hits = |query: &evident_search::bench::QueryReport, key: &str| query.engines.get(key).map_or(0, |r| r.hits);
+    println!();
+    println!(
+        "Chinese queries: total hits (u: FTS5 unicode61 finds 0 and Evident finds some; t: the same for FTS5 trigram)"
+    );
+    println!("  {} {:>9} {:>9} {:>10} {:>10}", pad("query", 16), "Evident", "tantivy", "FTS5 u61", "FTS5 tri");
+    for query in report.queries.iter().filter(|q| q.lang == "zh") {
+        let evident = hits(query, EVIDENT);
+        let mark_u = if hits(query, FTS5_UNICODE61) == 0 && evident > 0 { "u" } else { " " };
+        let mark_t = if hits(query, FTS5_TRIGRAM) == 0 && evident > 0 { "t" } else { " " };
+        println!(
+            "  {} {:>9} {:>9} {:>10} {:>10}  {mark_u}{mark_t}",
+            pad(&query.query, 16),
+            evident,
+            hits(query, TANTIVY),
+            hits(query, FTS5_UNICODE61),
+            hits(query, FTS5_TRIGRAM)
+        );
+    }
+    let zero = |key: &str, lang: &str| {
+        report.engines.iter().find(|e| e.key == key).and_then(|e| e.zero_hit_queries.get(lang).copied()).unwrap_or(0)
+    };
+    for (lang, name) in [("zh", "Chinese"), ("en", "English")] {
+        println!(
+            "{name} queries with zero hits (of {}): FTS5 unicode61 {}, FTS5 trigram {}, tantivy default {}, Evident {}",
+            report.queries_by_lang.get(lang).copied().unwrap_or(0),
+            zero(FTS5_UNICODE61, lang),
+            zero(FTS5_TRIGRAM, lang),
+            zero(TANTIVY, lang),
+            zero(EVIDENT, lang)
+        );
+    }
+    let english_zero: Vec<String> = order
+        .iter()
+        .filter_map(|key| {
+            let queries: Vec<String> = report
+                .queries
+                .iter()
+                .filter(|q| q.lang == "en" && hits(q, key) == 0)
+                .map(|q| format!("{:?}", q.query))
+                .collect();
+            (!queries.is_empty()).then(|| format!("{}: {}", engine_name(key), queries.join(", ")))
+        })
+        .collect();
+    if !english_zero.is_empty() {
+        println!("  English queries with zero hits: {}", english_zero.join("; "));
+    }
+    for key in order {
+        let errors: Vec<String> = report
+            .queries
+            .iter()
+            .filter_map(|q| q.engines.get(key).and_then(|r| r.error.as_ref()).map(|e| format!("{:?}: {e}", q.query)))
+            .collect();
+        if !errors.is_empty() {
+            println!(
+                "{} refused {} queries (counted as 0 hits): {}",
+                engine_name(key),
+                errors.len(),
+                errors.join("; ")
+            );
+        }
+    }
+
+    println!();
+    println!("ratios");
+    for ratio in &report.ratios {
+        println!(
+            "  {:<38} {:>8.2} x   aim {:<6} x   {}",
+            ratio.name,
+            ratio.value,
+            ratio.aim,
+            if ratio.met { "met" } else { "missed" }
+        );
+    }
+}
+
+/// `text` padded with spaces to `width` columns, Han and other wide characters counting two.
+fn pad(text: &str, width: usize) -> String {
+    let columns: usize = text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
 }

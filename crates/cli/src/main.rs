@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, InitConfig};
 
+mod accounts;
 mod analyze;
 mod bench;
 mod claims;
@@ -193,6 +194,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the JSON API (/api/v1/) and the log (/checkpoint, /tile/...) over HTTP
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+    },
     /// Find things in items' text: `extract claims` finds figures for review
     Extract {
         #[command(subcommand)]
@@ -212,6 +218,16 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: bench::BenchCommand,
+    },
+    /// Accounts for the web app: add, list, disable, change role or password, revoke sessions and tokens
+    User {
+        #[command(subcommand)]
+        which: accounts::UserCommand,
+    },
+    /// API tokens for programs: `token create NAME` prints a new one once
+    Token {
+        #[command(subcommand)]
+        which: accounts::TokenCommand,
     },
 }
 
@@ -460,10 +476,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             search::reindex(&mut archive, *json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve { listen } => {
+            let archive = open(&cli)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let listener = evident_server::bind(*listen).await?;
+                eprintln!("serving {} at http://{}/ (Ctrl-C stops)", archive.dir().display(), listener.local_addr()?);
+                evident_server::serve(archive, listener).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Extract { which } => claims::extract(&mut open(&cli)?, which),
         Command::Candidates { which } => claims::candidates(&mut open(&cli)?, which),
         Command::Analyze { which } => analyze::run(which, cli.archive.as_deref(), cli.key_file.as_deref()),
         Command::Bench { which } => bench::run(which),
+        Command::User { which } => accounts::user(which, || open(&cli)),
+        Command::Token { which } => accounts::token(which, || open(&cli)),
     }
 }
 

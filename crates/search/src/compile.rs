@@ -11,7 +11,10 @@
 //!   jieba cut the document around it.
 //! - the n-gram fields (`title_ngram` ×0.6, `body_ngram` ×0.3): the text's
 //!   n-grams as a phrase (consecutive bigrams for Han, consecutive trigrams
-//!   for longer words in alphabetic scripts), which is a substring match:
+//!   for longer non-ASCII words in alphabetic scripts), which is a substring
+//!   match; a plain-ASCII word of four letters or more, which has no
+//!   n-grams, matches as a prefix on the word fields instead, at the same
+//!   weight:
 //!   `婚` finds 婚姻, a Uyghur stem finds the word with its suffixes, and a
 //!   word jieba cut differently in a document is still found.
 //!
@@ -21,7 +24,7 @@
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 
@@ -128,6 +131,9 @@ fn text_query(fields: &Fields, field: Option<&str>, text: &str, phrase: bool) ->
             if let Some(query) = sequence(*word_field, &words) {
                 alternatives.push((Occur::Should, boosted(query, *word_boost)));
             }
+            if !phrase && let Some(query) = ascii_prefix(*word_field, &words) {
+                alternatives.push((Occur::Should, boosted(query, *gram_boost)));
+            }
             if let Some(query) = sequence(*gram_field, &grams) {
                 alternatives.push((Occur::Should, boosted(query, *gram_boost)));
             }
@@ -142,6 +148,21 @@ fn text_query(fields: &Fields, field: Option<&str>, text: &str, phrase: bool) ->
         words.iter().map(|token| (Occur::Must, text_query(fields, field, &token.text, false))).collect();
     clauses.push((Occur::Should, boosted(together(), TOGETHER_BOOST)));
     Box::new(BooleanQuery::new(clauses))
+}
+
+/// Words that begin with a plain-ASCII word of four letters or more
+/// (`nikah` finds `nikahlinish`, `right` finds `rights`): ASCII words have
+/// no n-grams (see the analyzer), so their recall on suffixes comes from a
+/// prefix match on the term dictionary instead, at the n-gram's weight.
+fn ascii_prefix(field: Field, words: &[Token]) -> Option<Box<dyn Query>> {
+    let [word] = words else { return None };
+    let ascii_word = word.text.len() >= 4 && word.text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !ascii_word {
+        return None;
+    }
+    // A one-term phrase prefix query is a range over the term dictionary
+    // (at most 50 expansions), with no regex to compile.
+    Some(Box::new(PhrasePrefixQuery::new(vec![Term::from_field_text(field, &word.text)])))
 }
 
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
@@ -245,7 +266,9 @@ mod tests {
     fn ngram_cover_spells_han_as_bigrams_and_words_as_trigrams() {
         assert_eq!(texts(&ngram_cover(ngrams("人权宣言"))), ["人权", "权宣", "宣言"]);
         assert_eq!(texts(&ngram_cover(ngrams("婚"))), ["婚"]);
-        assert_eq!(texts(&ngram_cover(ngrams("asylum"))), ["asy", "syl", "ylu", "lum"]);
+        assert_eq!(texts(&ngram_cover(ngrams("béshi"))), ["bés", "ésh", "shi"]);
+        // Plain ASCII words are left to the word fields.
+        assert!(ngram_cover(ngrams("asylum")).is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //!   caller's level and documents above it are never matched, counted in a
 //!   facet or shown in a snippet.
 
+pub mod bench;
 mod compile;
 mod doc;
 mod index;

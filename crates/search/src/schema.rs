@@ -10,7 +10,7 @@ use evident_analyzer::{EVIDENT_TOKENIZER_NAME, EvidentTokenizer, NGRAM_TOKENIZER
 
 /// Bumped whenever the schema or the analyzer changes what is indexed; an
 /// index written with another version is rebuilt, never read.
-pub const INDEX_FORMAT: u32 = 1;
+pub const INDEX_FORMAT: u32 = 2;
 
 /// Facets: filterable with `name:value` and countable. Every facet value of
 /// a document is one of these names plus a value.

@@ -17,6 +17,10 @@ use serde::Serialize;
 pub const SNIPPET_CHARS: usize = 200;
 /// Matches are looked for in this many leading bytes of a document.
 const SCAN_BYTES: usize = 1 << 20;
+/// Text is folded and searched this many bytes at a time.
+const CHUNK_BYTES: usize = 8 * 1024;
+/// Scanning goes on at most this many chunks past the chunk of the first match.
+const CHUNKS_AFTER_FIRST_MATCH: usize = 3;
 /// At most this many matches are weighed when choosing the window.
 const MAX_MATCHES: usize = 10_000;
 
@@ -50,22 +54,7 @@ impl Snippet {
 /// The best snippet of `text` for `needles` (folded, longest first).
 pub(crate) fn snippet(text: &str, needles: &[String]) -> Snippet {
     let scanned = &text[..floor_char_boundary(text, SCAN_BYTES)];
-    let folded = evident_analyzer::fold(scanned);
-    let folded_text = folded.text();
-    // Matches in the original text, byte ranges, not overlapping.
-    let mut matches: Vec<(usize, usize, usize)> = Vec::new();
-    for (needle_index, needle) in needles.iter().enumerate() {
-        let han = needle.chars().next().is_some_and(is_han);
-        for (start, found) in folded_text.match_indices(needle.as_str()) {
-            if !han && folded_text[..start].chars().next_back().is_some_and(char::is_alphanumeric) {
-                continue;
-            }
-            let (from, to) = folded.original_range(start, start + found.len());
-            if from < to && !matches.iter().any(|(a, b, _)| from < *b && *a < to) {
-                matches.push((from, to, needle_index));
-            }
-        }
-    }
+    let mut matches = find_matches(scanned, needles);
     matches.sort_unstable();
     if matches.is_empty() {
         return Snippet { text: lead(scanned), highlights: Vec::new() };
@@ -113,6 +102,57 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> Snippet {
     }
     let raw = &scanned[start_byte..end_byte];
     Snippet { text: flatten(raw, &mut highlights), highlights }
+}
+
+/// Matches in the original text as (start, end, needle) byte ranges, not
+/// overlapping. The text is folded chunk by chunk and only as far as needed:
+/// scanning stops once every needle has been seen, or a few chunks after the
+/// first match, so a long document costs little more than a short one.
+fn find_matches(text: &str, needles: &[String]) -> Vec<(usize, usize, usize)> {
+    // Folding can change lengths (NFKC), so read well past each chunk's end
+    // to catch a match that starts in the chunk and ends after it.
+    let overlap = needles.iter().map(String::len).max().unwrap_or(0) * 3 + 16;
+    let mut matches: Vec<(usize, usize, usize)> = Vec::new();
+    let mut seen = vec![false; needles.len()];
+    let mut chunks_since_first_match = None;
+    let mut chunk_start = 0;
+    while chunk_start < text.len() {
+        let mut chunk_end = floor_char_boundary(text, chunk_start + CHUNK_BYTES);
+        if chunk_end <= chunk_start {
+            chunk_end = text[chunk_start..].chars().next().map_or(text.len(), |c| chunk_start + c.len_utf8());
+        }
+        let window = &text[chunk_start..floor_char_boundary(text, chunk_end + overlap)];
+        let folded = evident_analyzer::fold(window);
+        let folded_text = folded.text();
+        for (needle_index, needle) in needles.iter().enumerate() {
+            let han = needle.chars().next().is_some_and(is_han);
+            for (start, found) in folded_text.match_indices(needle.as_str()) {
+                let (from, to) = folded.original_range(start, start + found.len());
+                let (from, to) = (chunk_start + from, chunk_start + to);
+                if from >= chunk_end || from >= to {
+                    continue;
+                }
+                if !han && text[..from].chars().next_back().is_some_and(char::is_alphanumeric) {
+                    continue;
+                }
+                if !matches.iter().any(|(a, b, _)| from < *b && *a < to) {
+                    matches.push((from, to, needle_index));
+                    seen[needle_index] = true;
+                }
+            }
+        }
+        if !matches.is_empty() && chunks_since_first_match.is_none() {
+            chunks_since_first_match = Some(0);
+        }
+        if let Some(chunks) = chunks_since_first_match.as_mut() {
+            *chunks += 1;
+            if seen.iter().all(|seen| *seen) || *chunks > CHUNKS_AFTER_FIRST_MATCH || matches.len() >= MAX_MATCHES {
+                break;
+            }
+        }
+        chunk_start = chunk_end;
+    }
+    matches
 }
 
 /// The character offset of each match's start, in one pass over the text.

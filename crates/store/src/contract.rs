@@ -9,8 +9,8 @@
 //! store; a PostgreSQL backend will implement the same trait.
 
 use crate::{
-    CandidateReview, ClaimCandidate, ImportOutcome, ItemRecord, ItemText, NewRecordVersion, RecordRow,
-    RecordVersionRow, StoreError,
+    CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText, NewRecordVersion, RecordRow,
+    RecordVersionRow, StoreError, UserRow,
 };
 
 /// Items, log entries, records and the bookkeeping of the commit protocol.
@@ -63,7 +63,9 @@ use crate::{
 ///   edited;
 /// - checkpoint copies, keyed by tree size: recording a checkpoint for a
 ///   size already recorded replaces the note (a re-signed checkpoint of the
-///   same tree).
+///   same tree);
+/// - accounts (see below): a user's role, password hash and disabled flag,
+///   and a credential's revoked flag and last use.
 ///
 /// # Items
 ///
@@ -93,6 +95,17 @@ use crate::{
 /// [`StoreError::NotFound`], whose message names the referring record, the
 /// field and the missing id.
 ///
+/// # Accounts
+///
+/// Users and their credentials (sessions and API tokens) are bookkeeping,
+/// not evidence: writing them never adds a log entry. User names are unique
+/// ([`StoreError::Duplicate`] for a second one), and so are credentials'
+/// token hashes; every credential belongs to a user who exists
+/// ([`StoreError::NotFound`] otherwise). Neither is ever deleted: a user is
+/// disabled and a credential revoked, and revoking is one-way. The store
+/// keeps what it is given and checks no roles, kinds, hashes or times; that
+/// is the archive's job.
+///
 /// # Streaming
 ///
 /// [`import_record_versions`](Self::import_record_versions) pulls versions
@@ -107,8 +120,10 @@ use crate::{
 ///
 /// - [`StoreError::Conflict`]: a record version failed compare-and-swap.
 /// - [`StoreError::NotFound`]: a record version refers to an id that is
-///   neither an item nor a record.
-/// - [`StoreError::Duplicate`]: an item id or SHA-256 is already taken.
+///   neither an item nor a record; an account write names a user or
+///   credential that does not exist.
+/// - [`StoreError::Duplicate`]: an item id or SHA-256, a user name or a
+///   credential's token hash is already taken.
 /// - [`StoreError::Aborted`]: the import's iterator yielded an `Err`; the
 ///   message is the iterator's, unchanged.
 /// - [`StoreError::Corrupted`]: the stored data breaks an invariant above
@@ -264,4 +279,41 @@ pub trait MetadataStore: Send {
     /// does not exist or was already reviewed is refused with
     /// [`StoreError::NotFound`] and nothing changes: reviews are kept.
     fn review_claim_candidate(&mut self, review: &CandidateReview) -> Result<(), StoreError>;
+
+    /// Adds a user, durably. A name already taken fails with
+    /// [`StoreError::Duplicate`] and leaves the existing user as it was.
+    fn add_user(&mut self, user: &UserRow) -> Result<(), StoreError>;
+
+    /// The user with this name (compared exactly), if any.
+    fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError>;
+
+    /// Every user, in name order (byte order of the UTF-8 names).
+    fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+
+    /// Replaces the role, password hash and disabled flag of the user named
+    /// `user.name`, durably; the stored `created_at` is kept whatever
+    /// `user` holds. An unknown name fails with [`StoreError::NotFound`].
+    fn set_user(&mut self, user: &UserRow) -> Result<(), StoreError>;
+
+    /// Adds a credential, durably. Fails with [`StoreError::NotFound`] if
+    /// its user does not exist and with [`StoreError::Duplicate`] if its
+    /// token hash is already stored (for any user); either way nothing is
+    /// written.
+    fn add_credential(&mut self, row: &CredentialRow) -> Result<(), StoreError>;
+
+    /// The credential with this token hash, if any (revoked and expired ones
+    /// included: deciding whether it is still good is the caller's job).
+    fn credential(&self, token_hash: &str) -> Result<Option<CredentialRow>, StoreError>;
+
+    /// Revokes, durably, every credential of a user (`token_hash` `None`)
+    /// or the one with `token_hash` if it is that user's (one of someone
+    /// else's is left alone). Returns how many were newly revoked, so
+    /// revoking again returns 0. An unknown user fails with
+    /// [`StoreError::NotFound`].
+    fn revoke_credentials(&mut self, user_name: &str, token_hash: Option<&str>) -> Result<u64, StoreError>;
+
+    /// Sets when a credential was last used (RFC 3339), durably, whether or
+    /// not it is revoked. An unknown hash fails with
+    /// [`StoreError::NotFound`].
+    fn touch_credential(&mut self, token_hash: &str, when: &str) -> Result<(), StoreError>;
 }

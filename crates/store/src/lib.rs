@@ -1,5 +1,6 @@
-//! Evident's metadata store: items, log entries and the bookkeeping of the
-//! commit protocol, in SQLite (bundled, WAL, `synchronous=FULL`).
+//! Evident's metadata store: items, log entries, records, the bookkeeping of
+//! the commit protocol, and the accounts of the people who sign in, in
+//! SQLite (bundled, WAL, `synchronous=FULL`).
 //!
 //! The contract the archive's commit order relies on (durable on return,
 //! all-or-nothing batches, dense log indexes, compare-and-swap of record
@@ -26,7 +27,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads; older databases are
 /// migrated on open (see [`MIGRATIONS`]).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -188,6 +189,40 @@ pub struct CandidateReview {
     pub note: Option<String>,
 }
 
+/// A person who may sign in to the archive. Accounts are bookkeeping, not
+/// evidence: they are never log entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    /// 1–64 ASCII letters, digits, `.`, `_` or `-` (checked by the archive)
+    pub name: String,
+    /// `admin`, `investigator`, `reviewer` or `intake` (checked by the archive)
+    pub role: String,
+    /// Argon2id, as a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`)
+    pub password_hash: String,
+    pub created_at: String,
+    /// a disabled user cannot sign in and none of their credentials work
+    pub disabled: bool,
+}
+
+/// A session or an API token of a user. Only the SHA-256 of the token is
+/// stored, so the table does not let anyone sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialRow {
+    /// lower-case hex SHA-256 of the whole token
+    pub token_hash: String,
+    pub user_name: String,
+    /// `session` (from a sign-in, expires) or `api` (made for a program)
+    pub kind: String,
+    /// what the user called an API token, if anything
+    pub label: Option<String>,
+    pub created_at: String,
+    /// RFC 3339; `None` for a credential that does not expire
+    pub expires_at: Option<String>,
+    pub revoked: bool,
+    /// RFC 3339; when the credential was last accepted, if ever
+    pub last_used_at: Option<String>,
+}
+
 /// The SQLite metadata store. Its inherent methods are those of
 /// [`MetadataStore`], which it implements by delegation, so callers need not
 /// import the trait.
@@ -292,6 +327,26 @@ CREATE TABLE claim_candidate (
     UNIQUE (item_id, kind, char_start, char_end)
 ) STRICT;
 CREATE INDEX claim_candidate_status ON claim_candidate (status, id);
+",
+    "
+CREATE TABLE user (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE credential (
+    token_hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES user (name),
+    kind TEXT NOT NULL,
+    label TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    last_used_at TEXT
+) STRICT;
+CREATE INDEX credential_user ON credential (user_name);
 ",
 ];
 
@@ -861,7 +916,137 @@ impl Store {
         let mut statement = self.connection.prepare_cached("SELECT note FROM checkpoint WHERE size = ?1")?;
         Ok(statement.query_row([size as i64], |row| row.get(0)).optional()?)
     }
+
+    /// Adds a user; a name already taken fails with
+    /// [`StoreError::Duplicate`]. Durable on return.
+    pub fn add_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO user (name, role, password_hash, created_at, disabled) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user.name, user.role, user.password_hash, user.created_at, user.disabled],
+            )
+            .map_err(|error| duplicate_key(error, || duplicate_user_message(&user.name)))?;
+        Ok(())
+    }
+
+    /// The user with this name, if any.
+    pub fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        let mut statement =
+            self.connection.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM user WHERE name = ?1"))?;
+        Ok(statement.query_row([name], user_from_row).optional()?)
+    }
+
+    /// Every user, in name order.
+    pub fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let mut statement =
+            self.connection.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM user ORDER BY name"))?;
+        let rows = statement.query_map([], user_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Replaces the role, password hash and disabled flag of an existing
+    /// user (named by `user.name`; `created_at` is kept as stored).
+    pub fn set_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
+        let changed = self.connection.execute(
+            "UPDATE user SET role = ?2, password_hash = ?3, disabled = ?4 WHERE name = ?1",
+            params![user.name, user.role, user.password_hash, user.disabled],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(no_user_message(&user.name)));
+        }
+        Ok(())
+    }
+
+    /// Adds a credential of an existing user.
+    pub fn add_credential(&mut self, row: &CredentialRow) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if transaction
+            .query_row("SELECT 1 FROM user WHERE name = ?1", [&row.user_name], |_| Ok(()))
+            .optional()?
+            .is_none()
+        {
+            return Err(StoreError::NotFound(no_user_message(&row.user_name)));
+        }
+        transaction
+            .execute(
+                "INSERT INTO credential (token_hash, user_name, kind, label, created_at, expires_at, revoked, last_used_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    row.token_hash,
+                    row.user_name,
+                    row.kind,
+                    row.label,
+                    row.created_at,
+                    row.expires_at,
+                    row.revoked,
+                    row.last_used_at
+                ],
+            )
+            .map_err(|error| duplicate_key(error, || DUPLICATE_CREDENTIAL_MESSAGE.to_owned()))?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The credential whose token has this SHA-256, if any.
+    pub fn credential(&self, token_hash: &str) -> Result<Option<CredentialRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!("SELECT {CREDENTIAL_COLUMNS} FROM credential WHERE token_hash = ?1"))?;
+        Ok(statement.query_row([token_hash], credential_from_row).optional()?)
+    }
+
+    /// Revokes every credential of a user, or only the one with
+    /// `token_hash` if that is one of theirs. Returns how many were newly
+    /// revoked.
+    pub fn revoke_credentials(&mut self, user_name: &str, token_hash: Option<&str>) -> Result<u64, StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if transaction.query_row("SELECT 1 FROM user WHERE name = ?1", [user_name], |_| Ok(())).optional()?.is_none() {
+            return Err(StoreError::NotFound(no_user_message(user_name)));
+        }
+        let revoked = transaction.execute(
+            "UPDATE credential SET revoked = 1
+             WHERE user_name = ?1 AND revoked = 0 AND (?2 IS NULL OR token_hash = ?2)",
+            params![user_name, token_hash],
+        )?;
+        transaction.commit()?;
+        Ok(revoked as u64)
+    }
+
+    /// Records when a credential was last accepted.
+    pub fn touch_credential(&mut self, token_hash: &str, when: &str) -> Result<(), StoreError> {
+        let changed = self
+            .connection
+            .execute("UPDATE credential SET last_used_at = ?2 WHERE token_hash = ?1", params![token_hash, when])?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(NO_CREDENTIAL_MESSAGE.to_owned()));
+        }
+        Ok(())
+    }
 }
+
+/// Turns SQLite's primary-key and unique-constraint failures into
+/// [`StoreError::Duplicate`] with the given message.
+fn duplicate_key(error: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error
+        && (failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+    {
+        return StoreError::Duplicate(message());
+    }
+    StoreError::Sqlite(error)
+}
+
+fn duplicate_user_message(name: &str) -> String {
+    format!("there is already a user named {name}; choose another name")
+}
+
+fn no_user_message(name: &str) -> String {
+    format!("no user named {name}; `evident user list` shows who there is")
+}
+
+const DUPLICATE_CREDENTIAL_MESSAGE: &str = "a credential with this token hash already exists; make a fresh token";
+
+const NO_CREDENTIAL_MESSAGE: &str = "no credential with this token hash";
 
 /// Turns SQLite's unique-constraint failures on `item` into
 /// [`StoreError::Duplicate`], the error every backend gives.
@@ -1004,6 +1189,38 @@ impl MetadataStore for Store {
     fn review_claim_candidate(&mut self, review: &CandidateReview) -> Result<(), StoreError> {
         Store::review_claim_candidate(self, review)
     }
+
+    fn add_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
+        Store::add_user(self, user)
+    }
+
+    fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        Store::user(self, name)
+    }
+
+    fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        Store::users(self)
+    }
+
+    fn set_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
+        Store::set_user(self, user)
+    }
+
+    fn add_credential(&mut self, row: &CredentialRow) -> Result<(), StoreError> {
+        Store::add_credential(self, row)
+    }
+
+    fn credential(&self, token_hash: &str) -> Result<Option<CredentialRow>, StoreError> {
+        Store::credential(self, token_hash)
+    }
+
+    fn revoke_credentials(&mut self, user_name: &str, token_hash: Option<&str>) -> Result<u64, StoreError> {
+        Store::revoke_credentials(self, user_name, token_hash)
+    }
+
+    fn touch_credential(&mut self, token_hash: &str, when: &str) -> Result<(), StoreError> {
+        Store::touch_credential(self, token_hash, when)
+    }
 }
 
 const CANDIDATE_COLUMNS: &str = "id, item_id, kind, text, char_start, char_end, value, value_high, unit, period, sentence, status, claim_id, reviewed_by, reviewed_at, note, found_at";
@@ -1027,6 +1244,33 @@ fn candidate_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimCandidat
         reviewed_at: row.get(14)?,
         note: row.get(15)?,
         found_at: row.get(16)?,
+    })
+}
+
+const USER_COLUMNS: &str = "name, role, password_hash, created_at, disabled";
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        name: row.get(0)?,
+        role: row.get(1)?,
+        password_hash: row.get(2)?,
+        created_at: row.get(3)?,
+        disabled: row.get(4)?,
+    })
+}
+
+const CREDENTIAL_COLUMNS: &str = "token_hash, user_name, kind, label, created_at, expires_at, revoked, last_used_at";
+
+fn credential_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CredentialRow> {
+    Ok(CredentialRow {
+        token_hash: row.get(0)?,
+        user_name: row.get(1)?,
+        kind: row.get(2)?,
+        label: row.get(3)?,
+        created_at: row.get(4)?,
+        expires_at: row.get(5)?,
+        revoked: row.get(6)?,
+        last_used_at: row.get(7)?,
     })
 }
 
@@ -1134,6 +1378,16 @@ mod tests {
         }
         let mut store = Store::open(&path).unwrap();
         store.commit_record_versions(&mut [version("per_a", 1, &[])]).unwrap();
+        // the tables of the latest migration (5, accounts) are there
+        let user = UserRow {
+            name: "alice".to_owned(),
+            role: "admin".to_owned(),
+            password_hash: "$argon2id$".to_owned(),
+            created_at: "2026-11-30T00:00:00Z".to_owned(),
+            disabled: false,
+        };
+        store.add_user(&user).unwrap();
+        assert_eq!(store.users().unwrap(), [user]);
         drop(store);
         let connection = Connection::open(&path).unwrap();
         let found: String =

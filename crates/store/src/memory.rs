@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    CandidateReview, ClaimCandidate, ImportOutcome, ItemRecord, ItemText, MetadataStore, NewRecordVersion, RecordRow,
-    RecordVersionRow, StoreError,
+    CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText, MetadataStore,
+    NewRecordVersion, RecordRow, RecordVersionRow, StoreError, UserRow,
 };
 
 /// A metadata store held in plain maps; see the module docs.
@@ -36,6 +36,9 @@ struct State {
     checkpoints: BTreeMap<u64, String>,
     item_texts: BTreeMap<String, ItemText>,
     candidates: Vec<ClaimCandidate>,
+    users: BTreeMap<String, UserRow>,
+    /// token hash → credential
+    credentials: BTreeMap<String, CredentialRow>,
 }
 
 impl MemoryStore {
@@ -362,5 +365,71 @@ impl MetadataStore for MemoryStore {
             candidate.note = review.note.clone();
             Ok(())
         })
+    }
+
+    fn add_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
+        if self.state.users.contains_key(&user.name) {
+            return Err(StoreError::Duplicate(crate::duplicate_user_message(&user.name)));
+        }
+        self.state.users.insert(user.name.clone(), user.clone());
+        Ok(())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(self.state.users.get(name).cloned())
+    }
+
+    fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        Ok(self.state.users.values().cloned().collect())
+    }
+
+    fn set_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
+        let Some(stored) = self.state.users.get_mut(&user.name) else {
+            return Err(StoreError::NotFound(crate::no_user_message(&user.name)));
+        };
+        stored.role = user.role.clone();
+        stored.password_hash = user.password_hash.clone();
+        stored.disabled = user.disabled;
+        Ok(())
+    }
+
+    fn add_credential(&mut self, row: &CredentialRow) -> Result<(), StoreError> {
+        if !self.state.users.contains_key(&row.user_name) {
+            return Err(StoreError::NotFound(crate::no_user_message(&row.user_name)));
+        }
+        if self.state.credentials.contains_key(&row.token_hash) {
+            return Err(StoreError::Duplicate(crate::DUPLICATE_CREDENTIAL_MESSAGE.to_owned()));
+        }
+        self.state.credentials.insert(row.token_hash.clone(), row.clone());
+        Ok(())
+    }
+
+    fn credential(&self, token_hash: &str) -> Result<Option<CredentialRow>, StoreError> {
+        Ok(self.state.credentials.get(token_hash).cloned())
+    }
+
+    fn revoke_credentials(&mut self, user_name: &str, token_hash: Option<&str>) -> Result<u64, StoreError> {
+        if !self.state.users.contains_key(user_name) {
+            return Err(StoreError::NotFound(crate::no_user_message(user_name)));
+        }
+        let mut revoked = 0;
+        for credential in self.state.credentials.values_mut() {
+            if credential.user_name == user_name
+                && !credential.revoked
+                && token_hash.is_none_or(|hash| credential.token_hash == hash)
+            {
+                credential.revoked = true;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    fn touch_credential(&mut self, token_hash: &str, when: &str) -> Result<(), StoreError> {
+        let Some(credential) = self.state.credentials.get_mut(token_hash) else {
+            return Err(StoreError::NotFound(crate::NO_CREDENTIAL_MESSAGE.to_owned()));
+        };
+        credential.last_used_at = Some(when.to_owned());
+        Ok(())
     }
 }

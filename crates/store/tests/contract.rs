@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use evident_store::{
-    CandidateReview, ClaimCandidate, ImportOutcome, ItemRecord, ItemText, MemoryStore, MetadataStore, NewRecordVersion,
-    RecordRow, RecordVersionRow, Store, StoreError,
+    CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText, MemoryStore, MetadataStore,
+    NewRecordVersion, RecordRow, RecordVersionRow, Store, StoreError, UserRow,
 };
 
 struct Harness {
@@ -141,6 +141,7 @@ struct Snapshot {
     versions: Vec<RecordVersionRow>,
     references: Vec<(String, Vec<(String, String)>)>,
     checkpoints: Vec<(u64, Option<String>)>,
+    users: Vec<UserRow>,
 }
 
 fn snapshot(store: &dyn MetadataStore) -> Snapshot {
@@ -174,6 +175,7 @@ fn snapshot(store: &dyn MetadataStore) -> Snapshot {
         versions,
         references: ids.into_iter().map(|id| (id.clone(), store.references_to(&id).unwrap())).collect(),
         checkpoints: (0..=size + 1).map(|size| (size, store.checkpoint(size).unwrap())).collect(),
+        users: store.users().unwrap(),
     }
 }
 
@@ -193,6 +195,9 @@ fn a_new_store_is_empty(h: &mut Harness) {
     assert!(store.references_to("per_a").unwrap().is_empty());
     assert!(record_ids(store, None).is_empty());
     assert!(store.checkpoint(0).unwrap().is_none());
+    assert!(store.users().unwrap().is_empty());
+    assert!(store.user("alice").unwrap().is_none());
+    assert!(store.credential(&"a".repeat(64)).unwrap().is_none());
 }
 
 fn indexes_are_dense_across_every_writer(h: &mut Harness) {
@@ -705,6 +710,117 @@ fn claim_candidates_are_found_once_and_reviewed_once(h: &mut Harness) {
     assert_eq!(store.claim_candidates(Some("itm_b"), None).unwrap(), []);
 }
 
+fn user(name: &str, role: &str) -> UserRow {
+    UserRow {
+        name: name.to_owned(),
+        role: role.to_owned(),
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${name}"),
+        created_at: "2026-11-30T00:00:00Z".to_owned(),
+        disabled: false,
+    }
+}
+
+/// A credential whose token hash is `hash` repeated.
+fn credential(hash: char, user: &str, kind: &str) -> CredentialRow {
+    CredentialRow {
+        token_hash: hash.to_string().repeat(64),
+        user_name: user.to_owned(),
+        kind: kind.to_owned(),
+        label: (kind == "api").then(|| format!("{user}'s script")),
+        created_at: "2026-11-30T00:00:00Z".to_owned(),
+        expires_at: (kind == "session").then(|| "2026-11-30T12:00:00Z".to_owned()),
+        revoked: false,
+        last_used_at: None,
+    }
+}
+
+fn hash(c: char) -> String {
+    c.to_string().repeat(64)
+}
+
+/// Users are unique by name, listed in name order, found by their exact
+/// name, and changed in place (role, password hash, disabled) but never
+/// re-dated; none of it is a log entry.
+fn users_are_unique_by_name_and_change_in_place(h: &mut Harness) {
+    let store = h.store();
+    store.add_user(&user("bob", "intake")).unwrap();
+    store.add_user(&user("alice", "admin")).unwrap();
+    store.add_user(&user("Zed", "reviewer")).unwrap();
+    let again = store.add_user(&user("bob", "admin"));
+    assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+    assert_eq!(store.user("bob").unwrap(), Some(user("bob", "intake")), "a refused user changes nothing");
+    let changed = UserRow {
+        role: "investigator".to_owned(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$new".to_owned(),
+        created_at: "2030-01-01T00:00:00Z".to_owned(),
+        disabled: true,
+        ..user("bob", "intake")
+    };
+    store.set_user(&changed).unwrap();
+    let unknown = store.set_user(&user("carol", "admin"));
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    h.reopen();
+    let store = h.store();
+    let names: Vec<String> = store.users().unwrap().into_iter().map(|u| u.name).collect();
+    assert_eq!(names, ["Zed", "alice", "bob"], "byte order of the names");
+    assert_eq!(
+        store.user("bob").unwrap(),
+        Some(UserRow { created_at: "2026-11-30T00:00:00Z".to_owned(), ..changed }),
+        "role, hash and disabled change; created_at is kept"
+    );
+    assert_eq!(store.user("carol").unwrap(), None, "set_user never creates");
+    assert_eq!(store.user("Bob").unwrap(), None, "names compare exactly");
+    assert_eq!(store.log_size().unwrap(), 0, "accounts are not log entries");
+}
+
+/// Credentials belong to users who exist and are unique by token hash;
+/// revoking is one way and counts only what it newly revoked; a user's
+/// revocation never reaches another user's credentials.
+fn credentials_belong_to_users_and_are_revoked_once(h: &mut Harness) {
+    let store = h.store();
+    store.add_user(&user("alice", "admin")).unwrap();
+    store.add_user(&user("bob", "intake")).unwrap();
+    store.add_credential(&credential('a', "alice", "session")).unwrap();
+    store.add_credential(&credential('b', "alice", "api")).unwrap();
+    store.add_credential(&credential('c', "bob", "api")).unwrap();
+    let unknown = store.add_credential(&credential('d', "carol", "api"));
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    assert_eq!(store.credential(&hash('d')).unwrap(), None, "a refused credential is not stored");
+    let repeated = store.add_credential(&credential('a', "bob", "api"));
+    assert!(matches!(repeated, Err(StoreError::Duplicate(_))), "{repeated:?}");
+    assert_eq!(store.credential(&hash('a')).unwrap(), Some(credential('a', "alice", "session")));
+    store.touch_credential(&hash('a'), "2026-11-30T01:00:00Z").unwrap();
+    assert!(matches!(store.touch_credential(&hash('d'), "2026-11-30T01:00:00Z"), Err(StoreError::NotFound(_))));
+
+    assert_eq!(store.revoke_credentials("alice", Some(&hash('c'))).unwrap(), 0, "bob's token is not alice's");
+    assert_eq!(store.revoke_credentials("alice", Some(&hash('a'))).unwrap(), 1);
+    assert_eq!(store.revoke_credentials("alice", Some(&hash('a'))).unwrap(), 0, "already revoked");
+    assert_eq!(store.revoke_credentials("alice", None).unwrap(), 1, "only b was left");
+    assert_eq!(store.revoke_credentials("alice", None).unwrap(), 0);
+    let nobody = store.revoke_credentials("carol", None);
+    assert!(matches!(nobody, Err(StoreError::NotFound(_))), "{nobody:?}");
+    // A revoked credential may still be touched (a late request racing the revocation).
+    store.touch_credential(&hash('b'), "2026-11-30T02:00:00Z").unwrap();
+    h.reopen();
+    let store = h.store();
+    assert_eq!(
+        store.credential(&hash('a')).unwrap(),
+        Some(CredentialRow {
+            revoked: true,
+            last_used_at: Some("2026-11-30T01:00:00Z".to_owned()),
+            ..credential('a', "alice", "session")
+        })
+    );
+    let b = store.credential(&hash('b')).unwrap().unwrap();
+    assert!(b.revoked);
+    assert_eq!(b.label.as_deref(), Some("alice's script"));
+    assert_eq!(b.expires_at, None);
+    assert_eq!(b.last_used_at.as_deref(), Some("2026-11-30T02:00:00Z"));
+    assert_eq!(store.credential(&hash('c')).unwrap(), Some(credential('c', "bob", "api")), "bob's is untouched");
+    assert_eq!(store.revoke_credentials("bob", None).unwrap(), 1);
+    assert_eq!(store.log_size().unwrap(), 0, "credentials are not log entries");
+}
+
 /// On-disk only: a store full of every kind of row reads back the same
 /// after a reopen, and keeps its rules (a reopened store still refuses a
 /// stale version and a repeated digest).
@@ -716,11 +832,15 @@ fn everything_survives_reopening(h: &mut Harness) {
     commit(store, &[version("rel_x", 1, &["per_a", "itm_a"]), version("per_a", 1, &[])]).unwrap();
     commit(store, &[version("per_a", 2, &[])]).unwrap();
     store.record_checkpoint(5, "checkpoint 5\n").unwrap();
+    store.add_user(&user("alice", "admin")).unwrap();
+    store.add_credential(&credential('a', "alice", "session")).unwrap();
     let before = snapshot(store);
     assert_eq!(before.entries.len(), 5);
     h.reopen();
     let store = h.store();
     assert_eq!(snapshot(store), before);
+    assert_eq!(store.credential(&hash('a')).unwrap(), Some(credential('a', "alice", "session")));
+    assert!(matches!(store.add_user(&user("alice", "intake")), Err(StoreError::Duplicate(_))));
     assert!(matches!(commit(store, &[version("per_a", 2, &[])]), Err(StoreError::Conflict { current: 2, .. })));
     assert!(matches!(commit_items(store, &mut [item("itm_b", 'a')]), Err(StoreError::Duplicate(_))));
 }
@@ -781,5 +901,7 @@ every_backend!(
     entry_objects_list_each_changed_object_once,
     item_texts_replace_and_refuse_unknown_items,
     claim_candidates_are_found_once_and_reviewed_once,
+    users_are_unique_by_name_and_change_in_place,
+    credentials_belong_to_users_and_are_revoked_once,
     backends_are_send,
 );

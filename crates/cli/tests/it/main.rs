@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod accounts;
 mod add;
 mod analyze;
 mod bench;
@@ -15,4 +16,5 @@ mod interop;
 mod receipts;
 mod records;
 mod search;
+mod serve;
 mod tamper;

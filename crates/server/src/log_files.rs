@@ -1,0 +1,117 @@
+//! The transparency log over HTTP, at exactly the C2SP tlog-tiles paths:
+//! `/checkpoint`, `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]`.
+//! Full tiles never change, so they are immutable for caches; partial tiles
+//! and the checkpoint are replaced as the log grows.
+
+use std::path::{Path, PathBuf};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const PARTIAL: &str = "public, max-age=10";
+const CHECKPOINT: &str = "no-cache";
+
+pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    serve_file(state.log_dir.join("checkpoint"), "text/plain; charset=utf-8", CHECKPOINT).await
+}
+
+pub async fn tile(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Result<Response, ApiError> {
+    let Some(relative) = tile_path(&path) else {
+        return Err(ApiError::not_found("tile at that path"));
+    };
+    let cache = if path.contains(".p/") { PARTIAL } else { IMMUTABLE };
+    serve_file(state.log_dir.join("tile").join(relative), "application/octet-stream", cache).await
+}
+
+/// A tile path as C2SP writes it, or `None`: `entries/` or a level of at
+/// most two digits, then `x`-prefixed three-digit groups ending in a
+/// three-digit group, optionally `.p/<width 1..255>`. Nothing else reaches
+/// the file system, so no path can climb out of the log.
+pub fn tile_path(path: &str) -> Option<PathBuf> {
+    let mut parts = path.split('/').peekable();
+    let first = parts.next()?;
+    if first != "entries" && !(first.len() <= 2 && first.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let mut relative = PathBuf::from(first);
+    let mut saw_index = false;
+    while let Some(part) = parts.next() {
+        let is_last_index = !part.starts_with('x');
+        let digits = part.trim_start_matches('x').trim_end_matches(".p");
+        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if part.starts_with('x') && part.ends_with(".p") {
+            return None;
+        }
+        relative.push(part);
+        if is_last_index {
+            saw_index = true;
+            if part.ends_with(".p") {
+                let width = parts.next()?;
+                match width.parse::<u16>() {
+                    Ok(1..=255) if !width.starts_with('0') => relative.push(width),
+                    _ => return None,
+                }
+            }
+            break;
+        }
+    }
+    (saw_index && parts.next().is_none()).then_some(relative)
+}
+
+async fn serve_file(path: PathBuf, content_type: &'static str, cache: &'static str) -> Result<Response, ApiError> {
+    let bytes =
+        tokio::task::spawn_blocking(move || read(&path)).await.map_err(|e| ApiError::internal(e.to_string()))??;
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ApiError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(ApiError::not_found("tile at that path")),
+        Err(error) => {
+            tracing::error!(path = %path.display(), %error, "cannot read a log file");
+            Err(ApiError::internal("cannot read the log file"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tile_path;
+
+    #[test]
+    fn only_c2sp_tile_paths_are_accepted() {
+        for good in ["0/000", "0/x001/234", "1/000.p/17", "entries/000", "entries/x001/002.p/255", "2/x123/x456/789"] {
+            assert!(tile_path(good).is_some(), "{good}");
+        }
+        for bad in [
+            "../checkpoint",
+            "0/../../keys",
+            "0/00",
+            "0/0000",
+            "0/x001",
+            "0/000.p/0",
+            "0/000.p/256",
+            "0/000.p/017",
+            "0/000/extra",
+            "abc/000",
+            "0/000.p",
+            "0/x00a/000",
+            "",
+        ] {
+            assert!(tile_path(bad).is_none(), "{bad}");
+        }
+    }
+}
