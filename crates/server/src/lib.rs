@@ -10,6 +10,7 @@ mod api;
 mod auth;
 mod error;
 mod log_files;
+mod portal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/checkpoint", get(log_files::checkpoint))
         .route("/tile/{*path}", get(log_files::tile))
+        .route("/statistics", get(portal::statistics))
+        .route("/statistics/{id}", get(portal::series))
         .route("/api/v1/login", post(api::login))
         .route("/api/v1/logout", post(api::logout))
         .route("/api/v1/checkpoint", get(api::checkpoint))

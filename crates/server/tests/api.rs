@@ -224,3 +224,52 @@ async fn full_tiles_are_immutable_and_the_checkpoint_is_not_cached() {
     assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("max-age=10"));
     assert_eq!(call(&fixture.app, "GET", "/tile/0/000", None, None).await.0, StatusCode::NOT_FOUND, "no full tile yet");
 }
+
+#[tokio::test]
+async fn the_statistics_pages_show_published_series_with_their_charts_and_nothing_else() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("archive");
+    Archive::init(&dir, &InitConfig { origin: "test.example/evident".into(), key_file: None }).unwrap();
+    let mut archive = Archive::open(&dir, None).unwrap();
+    // Deceased donors in China as GODT lists them, 2010-2016 (public data).
+    let points: Vec<Value> =
+        [(2010, 34.0), (2011, 63.0), (2012, 427.0), (2013, 1271.0), (2014, 1702.0), (2015, 2766.0), (2016, 4080.0)]
+            .iter()
+            .map(|(year, value)| json!({"period": year.to_string(), "value": value}))
+            .collect();
+    let public = archive
+        .create_record(
+            RecordKind::Series,
+            fields(json!({"name": "China deceased donors (GODT)", "unit": "donors", "points": points, "sensitivity": "public"})),
+            "tester",
+            "test",
+        )
+        .unwrap()
+        .id;
+    let internal = archive
+        .create_record(
+            RecordKind::Series,
+            fields(json!({"name": "Internal tally SECRET7", "points": points})),
+            "tester",
+            "test",
+        )
+        .unwrap()
+        .id;
+    let app = router(AppState::new(archive));
+
+    let (status, body, headers) = call(&app, "GET", "/statistics", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains(&format!("/statistics/{public}")) && page.contains("China deceased donors (GODT)"), "{page}");
+    assert!(!page.contains("SECRET7") && !page.contains(&internal), "{page}");
+
+    let (status, body, _) = call(&app, "GET", &format!("/statistics/{public}"), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let report = String::from_utf8(body).unwrap();
+    assert!(report.matches("<svg").count() >= 2, "a series chart and a residual chart: {report}");
+    assert!(report.contains("quadratic"), "{report}");
+    let (status, body, _) = call(&app, "GET", &format!("/statistics/{internal}"), None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!String::from_utf8_lossy(&body).contains("SECRET7"));
+}
