@@ -131,7 +131,9 @@ impl Archive {
             done += chunk.len() as u64;
             observer.progress(done, total);
         }
-        self.open_index()?.commit(size).map_err(search_error)?;
+        let index = self.open_index()?;
+        index.commit(size).map_err(search_error)?;
+        index.finish_merges().map_err(search_error)?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
@@ -195,9 +197,17 @@ impl Archive {
     /// text; the outcome is also what the item's record says about its text.
     pub(crate) fn extract_item(&self, item: &ItemRecord) -> (ItemText, Extraction) {
         let extraction = if item.size > MAX_INPUT_BYTES {
-            Extraction::Failed {
-                format: "too_large".to_owned(),
-                reason: format!("{} bytes is over the {MAX_INPUT_BYTES}-byte extraction limit", item.size),
+            // A large video or archive has no text anyway: say that, from its
+            // first bytes, rather than "too large".
+            match self.read_item_head(item) {
+                Ok(head) => match evident_extract::extract(&item.original_name, &head) {
+                    no_text @ Extraction::NoText { .. } => no_text,
+                    _ => Extraction::Failed {
+                        format: "too_large".to_owned(),
+                        reason: format!("{} bytes is over the {MAX_INPUT_BYTES}-byte extraction limit", item.size),
+                    },
+                },
+                Err(error) => Extraction::Failed { format: "unreadable".to_owned(), reason: error.to_string() },
             }
         } else {
             match self.read_item(item) {
@@ -235,6 +245,16 @@ impl Archive {
             },
         };
         (text, extraction)
+    }
+
+    /// The first 64 KiB of an item's file, to recognise its format.
+    fn read_item_head(&self, item: &ItemRecord) -> Result<Vec<u8>> {
+        let file = self.objects.open_file(&item.id, &item.file_name)?;
+        let mut head = Vec::with_capacity(64 * 1024);
+        file.take(64 * 1024)
+            .read_to_end(&mut head)
+            .map_err(ArchiveError::io("read for text extraction", std::path::Path::new(&item.file_name)))?;
+        Ok(head)
     }
 
     fn read_item(&self, item: &ItemRecord) -> Result<Vec<u8>> {

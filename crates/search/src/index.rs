@@ -163,6 +163,17 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Lets the writer finish merging segments and closes it (after a bulk
+    /// load such as a rebuild, so the index is not left in many small
+    /// segments). The next write opens a new writer.
+    pub fn finish_merges(&mut self) -> Result<(), SearchError> {
+        if let Some(writer) = self.writer.take() {
+            writer.wait_merging_threads()?;
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
     /// Runs a search. Only documents at or below `request.access` are ever
     /// matched, counted, faceted or shown.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {

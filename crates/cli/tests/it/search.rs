@@ -294,3 +294,22 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn files_over_the_extraction_limit_say_why_they_have_no_text() {
+    let archive = TestArchive::new();
+    // A video-sized binary file: recognised from its first bytes as having no text.
+    let mut video = vec![0u8; 65 << 20];
+    video[..12].copy_from_slice(b"\0\0\0\x18ftypmp42");
+    let video = archive.write_input("interview.mp4", &video);
+    // A text file over the limit: archived, not extracted, and said so.
+    let text = archive.write_input("huge.txt", "kidney transplant waiting time\n".repeat(2_300_000).as_bytes());
+    let (outcomes, code) = archive.add(&[&video, &text], &[]);
+    assert_eq!(code, 0, "{outcomes:?}");
+    let id = |n: usize| outcomes[n]["item"].as_str().unwrap().to_owned();
+    let video_text = show(&archive, &id(0))["text"].clone();
+    assert_eq!(video_text["status"], "no_text", "{video_text:#}");
+    let huge_text = show(&archive, &id(1))["text"].clone();
+    assert_eq!(huge_text["status"], "too_large", "{huge_text:#}");
+    assert!(huge_text["detail"].as_str().unwrap().contains("extraction limit"));
+}
