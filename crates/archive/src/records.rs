@@ -36,6 +36,13 @@ pub struct RecordView {
     pub fields: Map<String, Value>,
 }
 
+impl RecordView {
+    /// Who may see the record: its `sensitivity` (absent: restricted).
+    pub fn access(&self) -> evident_search::Access {
+        crate::search::access_of(&self.fields)
+    }
+}
+
 /// The document a `record.version` entry's digest covers: canonical JSON
 /// (keys sorted, no whitespace) of these fields.
 #[derive(Serialize)]

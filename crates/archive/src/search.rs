@@ -399,7 +399,7 @@ fn record_fields(record: &RecordRow) -> Result<Map<String, Value>> {
 }
 
 /// The record's `sensitivity`; absent means restricted.
-fn access_of(fields: &Map<String, Value>) -> Access {
+pub(crate) fn access_of(fields: &Map<String, Value>) -> Access {
     fields
         .get("sensitivity")
         .and_then(Value::as_str)

@@ -18,7 +18,7 @@ use crate::auth::{Caller, SESSION_COOKIE};
 use crate::error::ApiError;
 
 /// Runs `work` on the archive on tokio's blocking pool.
-async fn with_archive<T: Send + 'static>(
+pub(crate) async fn with_archive<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&mut Archive) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -256,7 +256,7 @@ pub async fn records(
             evident_archive::RecordKind::parse(&params.kind).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let mut visible_records = Vec::new();
         for view in archive.records(kind)? {
-            if archive.access_of(&view.id)? <= access {
+            if view.access() <= access {
                 visible_records.push(view);
             }
         }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use evident_archive::{Access, Principal};
 
 use crate::AppState;
+use crate::api::with_archive;
 use crate::error::ApiError;
 
 /// The name of the session cookie.
@@ -39,14 +40,9 @@ impl FromRequestParts<AppState> for Caller {
         let Some(token) = credential(&parts.headers) else {
             return Ok(Caller { principal: None, token: None });
         };
-        let archive = state.archive.clone();
         let lookup = token.clone();
-        let principal = tokio::task::spawn_blocking(move || {
-            let mut archive = archive.lock().map_err(|_| ApiError::internal("archive lock poisoned"))?;
-            archive.authenticate(&lookup).map_err(ApiError::from)
-        })
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+        let principal =
+            with_archive(state, move |archive| archive.authenticate(&lookup).map_err(ApiError::from)).await?;
         match principal {
             Some(principal) => Ok(Caller { principal: Some(principal), token: Some(token) }),
             None => Err(ApiError::new(

@@ -8,18 +8,19 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use evident_analysis::render::{escape, series_html};
 use evident_analysis::{Series, analyze_series};
-use evident_archive::{Access, Archive, RecordKind, RecordView};
+use evident_archive::{Access, RecordKind, RecordView};
 use serde_json::Value;
 
 use crate::AppState;
+use crate::api::with_archive;
 use crate::error::ApiError;
 
 /// `GET /statistics`: the public series, each with its source and a link.
 pub async fn statistics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let rows = with_public_series(&state, |archive| {
+    let rows = with_archive(&state, |archive| {
         let mut rows = String::new();
         for view in archive.records(RecordKind::Series)? {
-            if view.retracted || archive.access_of(&view.id)? != Access::Public {
+            if view.retracted || view.access() != Access::Public {
                 continue;
             }
             let points = points(&view).len();
@@ -50,9 +51,9 @@ pub async fn statistics(State(state): State<AppState>) -> Result<Response, ApiEr
 
 /// `GET /statistics/{id}`: one public series, analysed, with its charts.
 pub async fn series(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let page = with_public_series(&state, move |archive| {
+    let page = with_archive(&state, move |archive| {
         let view = archive.record(&id).map_err(|_| ApiError::not_found("published series"))?;
-        if view.kind != "series" || view.retracted || archive.access_of(&id)? != Access::Public {
+        if view.kind != "series" || view.retracted || view.access() != Access::Public {
             return Err(ApiError::not_found("published series"));
         }
         let series = Series::from_points(&name(&view), &points(&view))
@@ -61,19 +62,6 @@ pub async fn series(State(state): State<AppState>, Path(id): Path<String>) -> Re
     })
     .await?;
     Ok(html(page))
-}
-
-async fn with_public_series<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&mut Archive) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let archive = state.archive.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut archive = archive.lock().map_err(|_| ApiError::internal("archive lock poisoned"))?;
-        work(&mut archive)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 fn html(page: String) -> Response {
