@@ -22,6 +22,7 @@
 
 mod accounts;
 mod add;
+mod audit;
 pub mod bench;
 mod claims;
 mod findings;
@@ -42,6 +43,7 @@ use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 
 pub use accounts::{Principal, Role, UserView};
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
+pub use audit::AuditEvent;
 pub use claims::ClaimSearch;
 pub use evident_core::RecordKind;
 pub use evident_formats::Format;

@@ -5,17 +5,31 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use evident_archive::{Access, Archive, SearchRequest, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{Caller, SESSION_COOKIE};
+use crate::auth::{Caller, SESSION_COOKIE, csrf_token_for};
 use crate::error::ApiError;
+
+/// The JSON API's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/checkpoint", get(checkpoint))
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/items/{id}", get(item))
+        .route("/api/v1/items/{id}/receipt", get(receipt))
+        .route("/api/v1/records", get(records))
+        .route("/api/v1/records/{id}", get(record))
+}
 
 /// Runs `work` on the archive on tokio's blocking pool.
 pub(crate) async fn with_archive<T: Send + 'static>(
@@ -31,17 +45,17 @@ pub(crate) async fn with_archive<T: Send + 'static>(
     .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
-/// Fails as not found unless `access` may see `id`.
-fn visible(archive: &Archive, id: &str, access: Access, what: &str) -> Result<(), ApiError> {
+/// Fails as not found unless `access` may see `id`; else `id`'s level.
+pub(crate) fn visible(archive: &Archive, id: &str, access: Access, what: &str) -> Result<Access, ApiError> {
     match archive.access_of(id) {
-        Ok(level) if level <= access => Ok(()),
+        Ok(level) if level <= access => Ok(level),
         Ok(_) | Err(evident_archive::ArchiveError::NotFound(_)) => Err(ApiError::not_found(what)),
         Err(other) => Err(other.into()),
     }
 }
 
-/// Fails as not found unless `id` is an item `access` may see.
-fn visible_item(archive: &Archive, id: &str, access: Access) -> Result<(), ApiError> {
+/// Fails as not found unless `id` is an item `access` may see; else its level.
+pub(crate) fn visible_item(archive: &Archive, id: &str, access: Access) -> Result<Access, ApiError> {
     if !id.starts_with("itm_") {
         return Err(ApiError::not_found("item"));
     }
@@ -108,8 +122,10 @@ pub async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> R
         Err(other) => return Err(other.into()),
     };
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=43200");
-    let mut response =
-        Json(json!({"token": token, "user": principal.user, "role": principal.role.name()})).into_response();
+    let mut response = Json(json!({
+        "token": token, "user": principal.user, "role": principal.role.name(), "csrf": csrf_token_for(&token),
+    }))
+    .into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?);
@@ -117,8 +133,9 @@ pub async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> R
 }
 
 /// `POST /api/v1/logout`: revokes the session or token used and clears the cookie.
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     caller.require()?;
+    caller.check_csrf(Caller::csrf_header(&headers))?;
     if let Some(token) = caller.token {
         with_archive(&state, move |archive| archive.logout(&token).map_err(ApiError::from)).await?;
     }
@@ -188,7 +205,8 @@ pub async fn item(
 ) -> Result<Json<Value>, ApiError> {
     let access = caller.access();
     with_archive(&state, move |archive| {
-        visible_item(archive, &id, access)?;
+        let level = visible_item(archive, &id, access)?;
+        crate::audit::note(archive, &caller, "read", &id, level)?;
         let item = archive.item(&id).map_err(|_| ApiError::not_found("item"))?;
         let record = archive.record(&id).ok();
         let text = archive.item_text(&id)?;
@@ -215,7 +233,8 @@ pub async fn receipt(
 ) -> Result<Response, ApiError> {
     let access = caller.access();
     let proof = with_archive(&state, move |archive| {
-        visible_item(archive, &id, access)?;
+        let level = visible_item(archive, &id, access)?;
+        crate::audit::note(archive, &caller, "receipt", &id, level)?;
         Ok(archive.receipt(&id)?)
     })
     .await?;
@@ -232,7 +251,8 @@ pub async fn record(
 ) -> Result<Json<Value>, ApiError> {
     let access = caller.access();
     with_archive(&state, move |archive| {
-        visible(archive, &id, access, "record")?;
+        let level = visible(archive, &id, access, "record")?;
+        crate::audit::note(archive, &caller, "read", &id, level)?;
         let view = archive.record(&id).map_err(|_| ApiError::not_found("record"))?;
         Ok(Json(serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?))
     })

@@ -7,6 +7,7 @@
 //! it runs. Every archive call runs on tokio's blocking pool.
 
 mod api;
+mod audit;
 mod auth;
 mod error;
 mod log_files;
@@ -17,11 +18,23 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::routing::{get, post};
 use evident_archive::Archive;
 
 pub use auth::SESSION_COOKIE;
 pub use error::ApiError;
+
+/// Settings of one server.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// the largest upload accepted, in bytes (larger ones get 413)
+    pub max_upload: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig { max_upload: 2 << 30 }
+    }
+}
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -29,34 +42,31 @@ pub struct AppState {
     archive: Arc<Mutex<Archive>>,
     log_dir: PathBuf,
     limiter: Arc<Mutex<api::LoginLimiter>>,
+    config: Arc<ServerConfig>,
 }
 
 impl AppState {
     pub fn new(archive: Archive) -> AppState {
+        AppState::with_config(archive, ServerConfig::default())
+    }
+
+    pub fn with_config(archive: Archive, config: ServerConfig) -> AppState {
         let log_dir = archive.dir().join("log");
         AppState {
             archive: Arc::new(Mutex::new(archive)),
             log_dir,
             limiter: Arc::new(Mutex::new(api::LoginLimiter::default())),
+            config: Arc::new(config),
         }
     }
 }
 
-/// Every route.
+/// Every route: each module lists its own.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/checkpoint", get(log_files::checkpoint))
-        .route("/tile/{*path}", get(log_files::tile))
-        .route("/statistics", get(portal::statistics))
-        .route("/statistics/{id}", get(portal::series))
-        .route("/api/v1/login", post(api::login))
-        .route("/api/v1/logout", post(api::logout))
-        .route("/api/v1/checkpoint", get(api::checkpoint))
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/items/{id}", get(api::item))
-        .route("/api/v1/items/{id}/receipt", get(api::receipt))
-        .route("/api/v1/records", get(api::records))
-        .route("/api/v1/records/{id}", get(api::record))
+        .merge(log_files::routes())
+        .merge(api::routes())
+        .merge(portal::routes())
         .fallback(api::not_found)
         .with_state(state)
 }
@@ -69,8 +79,19 @@ pub async fn bind(listen: SocketAddr) -> std::io::Result<tokio::net::TcpListener
 
 /// Serves on a bound socket until Ctrl-C.
 pub async fn serve(archive: Archive, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_with(archive, ServerConfig::default(), listener).await
+}
+
+/// Serves with `config` on a bound socket until Ctrl-C. Each request knows
+/// the peer's address (the audit trail records it).
+pub async fn serve_with(
+    archive: Archive,
+    config: ServerConfig,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "serving");
-    axum::serve(listener, router(AppState::new(archive)))
+    let app = router(AppState::with_config(archive, config));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

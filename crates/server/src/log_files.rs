@@ -5,9 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -15,6 +17,11 @@ use crate::error::ApiError;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const PARTIAL: &str = "public, max-age=10";
 const CHECKPOINT: &str = "no-cache";
+
+/// The log's C2SP paths.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/checkpoint", get(checkpoint)).route("/tile/{*path}", get(tile))
+}
 
 pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     serve_file(state.log_dir.join("checkpoint"), "text/plain; charset=utf-8", CHECKPOINT).await

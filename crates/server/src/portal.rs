@@ -3,9 +3,11 @@
 //! (fits, repeated figures, residuals) with its charts as inline SVG. A
 //! series that is not public answers as if it did not exist.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use evident_analysis::render::{escape, series_html};
 use evident_analysis::{Series, analyze_series};
 use evident_archive::{Access, RecordKind, RecordView};
@@ -14,6 +16,11 @@ use serde_json::Value;
 use crate::AppState;
 use crate::api::with_archive;
 use crate::error::ApiError;
+
+/// The public portal's routes (no login).
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/statistics", get(statistics)).route("/statistics/{id}", get(series))
+}
 
 /// `GET /statistics`: the public series, each with its source and a link.
 pub async fn statistics(State(state): State<AppState>) -> Result<Response, ApiError> {
