@@ -120,6 +120,37 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// A new second factor, shown once: the secret for typing in and the URI
+/// for a QR code.
+#[derive(Clone, Debug)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub uri: String,
+}
+
+/// The 30-second step whose RFC 6238 code of `secret` (base32) is `code`:
+/// the step of `now`, or one before or after; `None` if none matches.
+fn totp_step(secret: &str, code: &str, now: OffsetDateTime) -> Result<Option<u64>> {
+    let corrupted = |detail: String| ArchiveError::Corrupted { what: "a user's TOTP secret".to_owned(), detail };
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().map_err(|e| corrupted(format!("{e:?}")))?;
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).map_err(|e| corrupted(e.to_string()))?;
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let step = u64::try_from(now.unix_timestamp()).unwrap_or(0) / 30;
+    let mut found = None;
+    // Every candidate is computed and compared, so the time taken does not
+    // say which step matched.
+    for candidate in step.saturating_sub(1)..=step + 1 {
+        let expected = totp.generate(candidate * 30);
+        let equal = expected.bytes().zip(code.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if equal && found.is_none() {
+            found = Some(candidate);
+        }
+    }
+    Ok(found)
+}
+
 /// A user as lists show one: never the password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserView {
@@ -127,6 +158,8 @@ pub struct UserView {
     pub role: Role,
     pub created_at: String,
     pub disabled: bool,
+    /// whether signing in needs a one-time code too
+    pub totp: bool,
 }
 
 impl Archive {
@@ -142,6 +175,7 @@ impl Archive {
             password_hash,
             created_at: format_rfc3339(OffsetDateTime::now_utc()),
             disabled: false,
+            totp_secret: None,
         })?;
         Ok(())
     }
@@ -193,6 +227,7 @@ impl Archive {
                     name: user.name,
                     created_at: user.created_at,
                     disabled: user.disabled,
+                    totp: user.totp_secret.is_some(),
                 })
             })
             .collect()
@@ -203,11 +238,51 @@ impl Archive {
     /// is shown to no one else and stored only as its SHA-256. An unknown
     /// name, a wrong password and a disabled user all fail the same way,
     /// with the same message and in about the same time.
+    ///
+    /// For an account with a second factor, this fails with
+    /// [`ArchiveError::TotpRequired`] once the password is right; use
+    /// [`login_with_totp`](Self::login_with_totp).
     pub fn login(&mut self, name: &str, password: &str) -> Result<(Principal, String)> {
-        self.login_at(name, password, OffsetDateTime::now_utc())
+        self.login_at(name, password, None, OffsetDateTime::now_utc())
     }
 
-    fn login_at(&mut self, name: &str, password: &str, now: OffsetDateTime) -> Result<(Principal, String)> {
+    /// [`login`](Self::login) with the one-time code of an account's
+    /// second factor (RFC 6238: six digits, 30-second steps, one step of
+    /// clock skew either way). A wrong code fails like a wrong password.
+    pub fn login_with_totp(&mut self, name: &str, password: &str, code: Option<&str>) -> Result<(Principal, String)> {
+        self.login_at(name, password, code, OffsetDateTime::now_utc())
+    }
+
+    /// Gives a user a TOTP second factor (replacing any earlier one) and
+    /// returns its secret and `otpauth://` URI for an authenticator app.
+    /// From then on a login needs the current code as well.
+    pub fn enable_totp(&mut self, name: &str) -> Result<TotpSetup> {
+        let user = self.user_row(name)?;
+        let mut secret = vec![0u8; 20];
+        getrandom::fill(&mut secret).map_err(|e| ArchiveError::Invalid(format!("no randomness for a secret: {e}")))?;
+        let encoded = totp_rs::Secret::Raw(secret).to_encoded().to_string();
+        let uri = format!(
+            "otpauth://totp/Evident:{name}?secret={encoded}&issuer=Evident&algorithm=SHA1&digits=6&period=30",
+            name = user.name
+        );
+        self.store.set_user(&UserRow { totp_secret: Some(encoded.clone()), ..user })?;
+        Ok(TotpSetup { secret: encoded, uri })
+    }
+
+    /// Removes a user's second factor.
+    pub fn disable_totp(&mut self, name: &str) -> Result<()> {
+        let user = self.user_row(name)?;
+        self.store.set_user(&UserRow { totp_secret: None, ..user })?;
+        Ok(())
+    }
+
+    fn login_at(
+        &mut self,
+        name: &str,
+        password: &str,
+        code: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(Principal, String)> {
         let user = self.store.user(name)?;
         let password_matches = match &user {
             Some(user) => password_matches(password, &user.password_hash, &user.name)?,
@@ -222,6 +297,21 @@ impl Archive {
             Some(user) if password_matches && !user.disabled => user,
             _ => return Err(ArchiveError::Invalid(LOGIN_FAILED.to_owned())),
         };
+        if let Some(secret) = &user.totp_secret {
+            let Some(code) = code.map(str::trim).filter(|code| !code.is_empty()) else {
+                return Err(ArchiveError::TotpRequired);
+            };
+            // A code is good once: a step at or before the last one used
+            // by this user (in this process) is refused, so a code seen
+            // over someone's shoulder cannot be replayed.
+            let last = self.totp_used.get(&user.name).copied();
+            match totp_step(secret, code, now)? {
+                Some(step) if last.is_none_or(|last| step > last) => {
+                    self.totp_used.insert(user.name.clone(), step);
+                }
+                _ => return Err(ArchiveError::Invalid(LOGIN_FAILED.to_owned())),
+            }
+        }
         let role = stored_role(&user)?;
         let token = new_token(SESSION_PREFIX)?;
         self.store.add_credential(&CredentialRow {
@@ -534,7 +624,7 @@ mod tests {
         let (_temp, mut archive) = archive();
         archive.add_user("alice", Role::Investigator, PASSWORD).unwrap();
         let signed_in = at("2026-11-30T08:00:00Z");
-        let (principal, token) = archive.login_at("alice", PASSWORD, signed_in).unwrap();
+        let (principal, token) = archive.login_at("alice", PASSWORD, None, signed_in).unwrap();
         assert!(token.starts_with("evs_") && token.len() == 4 + 43, "{token}");
         assert!(token[4..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{token}");
         let expected = Some(principal);
@@ -557,6 +647,42 @@ mod tests {
         for junk in ["", "evs_", "evk_", "evs_nothing-like-a-token", "Bearer x", &token[4..]] {
             assert_eq!(archive.authenticate(junk).unwrap(), None, "{junk:?}");
         }
+    }
+
+    #[test]
+    fn a_second_factor_needs_the_current_code_after_the_password() {
+        let (_temp, mut archive) = archive();
+        archive.add_user("alice", Role::Investigator, PASSWORD).unwrap();
+        let setup = archive.enable_totp("alice").unwrap();
+        assert_eq!(setup.secret.len(), 32, "160 bits in base32: {}", setup.secret);
+        assert!(setup.uri.starts_with("otpauth://totp/Evident:alice?secret=") && setup.uri.contains(&setup.secret));
+        assert!(archive.users().unwrap()[0].totp);
+        let now = at("2026-11-30T08:00:10Z");
+        let bytes = totp_rs::Secret::Encoded(setup.secret.clone()).to_bytes().unwrap();
+        let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+        let code_at = |time: &str| totp.generate(at(time).unix_timestamp() as u64);
+
+        assert!(matches!(archive.login_at("alice", PASSWORD, None, now), Err(ArchiveError::TotpRequired)));
+        assert!(matches!(archive.login_at("alice", PASSWORD, Some(" "), now), Err(ArchiveError::TotpRequired)));
+        let wrong_password = archive.login_at("alice", "wrong password!!", Some(&code_at("2026-11-30T08:00:10Z")), now);
+        assert_eq!(wrong_password.unwrap_err().to_string(), LOGIN_FAILED, "the code does not help a wrong password");
+        // A wrong password with no code says nothing about the second factor.
+        assert_eq!(archive.login_at("alice", "wrong password!!", None, now).unwrap_err().to_string(), LOGIN_FAILED);
+        for bad in [code_at("2026-11-30T07:58:00Z"), "000000x".to_owned(), "12345".to_owned()] {
+            assert_eq!(archive.login_at("alice", PASSWORD, Some(&bad), now).unwrap_err().to_string(), LOGIN_FAILED);
+        }
+        for time in ["2026-11-30T07:59:45Z", "2026-11-30T08:00:00Z", "2026-11-30T08:00:35Z"] {
+            let (principal, _) = archive.login_at("alice", PASSWORD, Some(&code_at(time)), now).unwrap();
+            assert_eq!(principal.user, "alice", "the code of {time} (within one step) is accepted at 08:00:10");
+            let replayed = archive.login_at("alice", PASSWORD, Some(&code_at(time)), now);
+            assert_eq!(replayed.unwrap_err().to_string(), LOGIN_FAILED, "a code is good once");
+        }
+        let earlier = archive.login_at("alice", PASSWORD, Some(&code_at("2026-11-30T08:00:00Z")), now);
+        assert!(earlier.is_err(), "nor is an older step's code after a newer one was used");
+
+        archive.disable_totp("alice").unwrap();
+        assert!(!archive.users().unwrap()[0].totp);
+        archive.login_at("alice", PASSWORD, None, now).unwrap();
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! log/           checkpoint, tile/..., tile/entries/... (C2SP tlog-tiles)
 //! index/         the search index (tantivy; derived, rebuilt by `evident reindex`)
 //! keys/log.key   the log's signing key, unless placed elsewhere
+//! state/         last-verify.json: the last verification's summary
 //! tmp/           staging, on the same file system as ocfl/
 //! lock           held by the one command that works on the archive
 //! ```
@@ -25,14 +26,18 @@ mod add;
 mod audit;
 pub mod bench;
 mod claims;
+mod files;
 mod findings;
 mod import;
+mod last_verify;
 mod layout;
 mod log;
+mod publish;
 mod receipt;
 mod records;
 mod search;
 mod verify;
+mod visible_export;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,16 +46,19 @@ use evident_objects::{ObjectsError, StorageRoot};
 use evident_store::{MetadataStore, Store, StoreError};
 use evident_tlog::{NoteSigner, NoteVerifier, TlogError};
 
-pub use accounts::{Principal, Role, UserView};
+pub use accounts::{Principal, Role, TotpSetup, UserView};
 pub use add::{AddConfig, AddObserver, AddOutcome, AddStatus, AddSummary};
-pub use audit::AuditEvent;
+pub use audit::{AUDIT_BATCH_EVENTS, AuditEvent, AuditRecord};
 pub use claims::ClaimSearch;
 pub use evident_core::RecordKind;
 pub use evident_formats::Format;
-pub use evident_search::{Access, Hit, SearchRequest, SearchResults, Snippet, Sort};
+pub use evident_search::{Access, Hit, SearchHandle, SearchRequest, SearchResults, Snippet, Sort};
+pub use files::ItemTextContent;
 pub use findings::{ClaimSummary, FindingRow, display_text};
 pub use import::{ImportConfig, ImportReport, RowProblem, import_format};
+pub use last_verify::{MAX_SAVED_PROBLEMS, VERIFY_SUMMARY_FORMAT, VerifyProblem, VerifySummary};
 pub use layout::ArchiveSettings;
+pub use publish::{PUBLISHED_PREFIX, Publication, UNPUBLISHED_PREFIX};
 pub use receipt::{ReceiptVerdict, check_receipt};
 pub use records::{FieldChange, RecordChange, RecordView};
 pub use search::{ReindexObserver, ReindexReport};
@@ -77,6 +85,10 @@ pub enum ArchiveError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// the password was right, but the account has a second factor and no
+    /// one-time code came with it
+    #[error("this account needs a one-time code from its authenticator app as well")]
+    TotpRequired,
     /// stored data that disagrees with itself; reported, never repaired silently
     #[error("corrupted {what}: {detail}")]
     Corrupted { what: String, detail: String },
@@ -123,6 +135,8 @@ pub struct Archive {
     objects: StorageRoot,
     /// opened on first use (`search.rs`)
     search_index: Option<evident_search::SearchIndex>,
+    /// the last TOTP step each user signed in with, so a code is good once
+    totp_used: std::collections::HashMap<String, u64>,
     _lock: fs::File,
 }
 
@@ -149,8 +163,17 @@ impl Archive {
         };
         let store: Box<dyn MetadataStore> = Box::new(Store::open(&layout.database())?);
         let objects = StorageRoot::open(&layout.ocfl())?;
-        let mut archive =
-            Archive { layout, settings, verifier, key_file, store, objects, search_index: None, _lock: lock };
+        let mut archive = Archive {
+            layout,
+            settings,
+            verifier,
+            key_file,
+            store,
+            objects,
+            search_index: None,
+            totp_used: std::collections::HashMap::new(),
+            _lock: lock,
+        };
         archive.recover()?;
         Ok(archive)
     }
@@ -208,6 +231,8 @@ impl Archive {
             }
             self.store.clear_pending(&id)?;
         }
+        // Audit events noted by a server that stopped before its batch.
+        self.commit_audit_entry()?;
         match self.publish() {
             // Reading needs no signing key: a command run without it still
             // works, and the unpublished entries wait for one that has it.

@@ -59,6 +59,15 @@ impl Archive {
         index.search(request).map_err(search_error)
     }
 
+    /// A search handle on the index as it stands after bringing it up to
+    /// date with the store: searches through it need no `&mut Archive` (no
+    /// archive lock) and see later commits of this archive's index, so the
+    /// server runs many at once.
+    pub fn search_handle(&mut self) -> Result<evident_search::SearchHandle> {
+        self.update_index()?;
+        Ok(self.open_index()?.handle())
+    }
+
     /// Who may see an item or record: its `sensitivity` (absent:
     /// restricted). An id that names nothing is `NotFound`.
     pub fn access_of(&self, id: &str) -> Result<Access> {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use evident_core::{LogEntry, RECORD_VERSION};
+use evident_core::{AUDIT_BATCH, LogEntry, RECORD_VERSION};
 use evident_store::RecordVersionRow;
 use evident_tlog::{
     Checkpoint, Hash, NoteVerifier, TILE_WIDTH, decode_entry_bundle, decode_tile, entry_bundles_for_size, leaf_hash,
@@ -12,6 +12,7 @@ use evident_tlog::{
 };
 use serde::Serialize;
 
+use crate::audit::batch_digest;
 use crate::records::version_digest;
 use crate::{Archive, Result};
 
@@ -30,6 +31,9 @@ pub struct VerifyReport {
     pub record_versions: u64,
     pub objects: u64,
     pub log_size: u64,
+    /// audit events noted, and how many of them a log entry commits to
+    pub audit_events: u64,
+    pub audit_committed: u64,
     pub problems: Vec<Problem>,
 }
 
@@ -193,12 +197,19 @@ pub(crate) fn verify(
         }
     }
 
+    let batch_entries = check_audit(archive, &entries, &mut report, &mut found)?;
     for (index, entry) in entries.iter().enumerate() {
         let Ok(entry) = LogEntry::decode(entry) else { continue };
         if entry.kind == evident_core::ITEM_ADD && !item_ids.contains(&entry.id) {
             found.problem(
                 format!("log entry {index}"),
                 format!("adds item {} which the database does not hold", entry.id),
+            );
+        }
+        if entry.kind == AUDIT_BATCH && !batch_entries.contains(&(index as u64)) {
+            found.problem(
+                format!("log entry {index}"),
+                format!("commits audit batch {} which the database does not hold", entry.version),
             );
         }
         if entry.kind == RECORD_VERSION && !version_entries.contains(&(index as u64)) {
@@ -316,4 +327,63 @@ fn check_log(
         }
     }
     Ok(entries)
+}
+
+/// The audit trail against its `audit.batch` entries: each batch's events
+/// hash to the digest its entry commits to, and every event up to the last
+/// batch belongs to one. Returns the log indexes of the batches.
+fn check_audit(
+    archive: &Archive,
+    entries: &[Vec<u8>],
+    report: &mut VerifyReport,
+    found: &mut Collector<'_>,
+) -> Result<BTreeSet<u64>> {
+    let events = archive.store.audit_events(1, usize::MAX)?;
+    report.audit_events = events.len() as u64;
+    let mut indexes = BTreeSet::new();
+    let mut expected_first = 1;
+    for batch in archive.store.audit_batches()? {
+        let what = format!("audit batch {}", batch.batch);
+        indexes.insert(batch.log_index);
+        if batch.first != expected_first {
+            found.problem(&what, format!("starts at event {} but event {expected_first} is next", batch.first));
+        }
+        expected_first = batch.last + 1;
+        let rows: Vec<_> = events.iter().filter(|row| (batch.first..=batch.last).contains(&row.seq)).cloned().collect();
+        if rows.len() as u64 != batch.last - batch.first + 1 {
+            found.problem(
+                &what,
+                format!("events {}..={} are not all there (events were removed afterwards)", batch.first, batch.last),
+            );
+        } else if rows.iter().any(|row| row.batch != Some(batch.batch)) {
+            found.problem(&what, "its events are marked as belonging to another batch");
+        }
+        report.audit_committed += rows.len() as u64;
+        let digest = batch_digest(&rows);
+        if digest.as_str() != batch.digest {
+            found.problem(&what, "its events do not hash to its digest (an event was changed afterwards)");
+        }
+        match entries.get(batch.log_index as usize).map(|e| LogEntry::decode(e)) {
+            None => found.problem(&what, format!("its log entry {} is not in the log", batch.log_index)),
+            Some(Err(e)) => found.problem(&what, format!("log entry {}: {e}", batch.log_index)),
+            Some(Ok(entry)) => {
+                if entry.kind != AUDIT_BATCH
+                    || entry.version != format!("v{}", batch.batch)
+                    || entry.first != Some(batch.first)
+                    || entry.last != Some(batch.last)
+                {
+                    found.problem(&what, format!("log entry {} is not this batch", batch.log_index));
+                } else if entry.digest.as_deref() != Some(digest.as_str()) {
+                    found.problem(
+                        &what,
+                        format!("log entry {} commits to other events than the database holds", batch.log_index),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(row) = events.iter().find(|row| row.seq < expected_first && row.batch.is_none()) {
+        found.problem(format!("audit event {}", row.seq), "lies inside committed batches but belongs to none");
+    }
+    Ok(indexes)
 }

@@ -44,6 +44,13 @@ pub enum UserCommand {
     Password { name: String },
     /// Revoke all of a user's sessions and API tokens
     Revoke { name: String },
+    /// Give a user a TOTP second factor (prints the secret and otpauth URI once), or remove it
+    Totp {
+        name: String,
+        /// Remove the second factor instead
+        #[arg(long)]
+        disable: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -76,7 +83,8 @@ pub fn user(which: &UserCommand, open: impl FnOnce() -> Result<Archive>) -> Resu
                     println!("{}", serde_json::to_string(user)?);
                 } else {
                     let disabled = if user.disabled { "  disabled" } else { "" };
-                    println!("{:<24} {:<12} since {}{disabled}", user.name, user.role, user.created_at);
+                    let totp = if user.totp { "  totp" } else { "" };
+                    println!("{:<24} {:<12} since {}{disabled}{totp}", user.name, user.role, user.created_at);
                 }
             }
             if !json && users.is_empty() {
@@ -106,6 +114,16 @@ pub fn user(which: &UserCommand, open: impl FnOnce() -> Result<Archive>) -> Resu
         UserCommand::Revoke { name } => {
             let revoked = open()?.revoke_user_credentials(name)?;
             println!("revoked {revoked} sessions and tokens of {name}");
+        }
+        UserCommand::Totp { name, disable: true } => {
+            open()?.disable_totp(name)?;
+            println!("{name} signs in with the password alone again");
+        }
+        UserCommand::Totp { name, disable: false } => {
+            let setup = open()?.enable_totp(name)?;
+            println!("secret: {}", setup.secret);
+            println!("uri: {}", setup.uri);
+            eprintln!("add it to an authenticator app now (it is not shown again); {name} needs its code to sign in");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -14,6 +14,7 @@ mod accounts;
 mod analyze;
 mod bench;
 mod claims;
+mod demo;
 mod records;
 mod search;
 
@@ -123,6 +124,28 @@ enum Command {
         #[arg(long, env = "EVIDENT_ACTOR")]
         actor: Option<String>,
     },
+    /// Publish an item or record to the public portal: a logged new version with sensitivity public
+    Publish {
+        id: String,
+        /// Why it is published (recorded as "published: REASON")
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take an item or record off the public portal: a logged new version with sensitivity restricted
+    Unpublish {
+        id: String,
+        /// Why it is taken down (recorded as "unpublished: REASON")
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show an item or a record, and with --history every version of it
     Show {
         id: String,
@@ -161,6 +184,19 @@ enum Command {
         format: String,
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Who exports (recorded in the audit trail); defaults to the login name
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// The audit trail: reads of restricted material and exports (who, what, when, from where)
+    Audit {
+        /// Start at this event (1 is the first)
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
     },
     /// The findings table: issue, standard of proof, outcome, claims relied on and the items behind them
     Findings {
@@ -198,6 +234,20 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
         listen: std::net::SocketAddr,
+        /// The largest upload (one request to POST /api/v1/items) accepted, in bytes; larger ones get 413
+        #[arg(long, env = "EVIDENT_MAX_UPLOAD", value_name = "BYTES", default_value_t = evident_server::ServerConfig::default().max_upload)]
+        max_upload: u64,
+    },
+    /// A demo: an archive with a small sample (public texts, fictional testimonies), an admin account, served
+    Demo {
+        /// The demo archive (created if missing, else reused)
+        #[arg(long, default_value = "evident-demo", value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// Prepare the archive and the account, print them, and exit without serving
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Find things in items' text: `extract claims` finds figures for review
     Extract {
@@ -374,6 +424,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let _ = writeln!(stdout, "{}: {}", problem.what, problem.detail);
                 }
             })?;
+            // What the web UI and GET /api/v1/verify show as the last verification.
+            if let Err(error) = archive.save_verify_summary(&report) {
+                eprintln!("warning: the verification's summary was not saved: {error}");
+            }
             if json {
                 let value = serde_json::json!({
                     "ok": report.ok(),
@@ -426,6 +480,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             records::print_change(&change, false);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Publish { id, reason, actor, json } => {
+            let mut archive = open(&cli)?;
+            let actor = actor.clone().unwrap_or_else(default_actor);
+            let change = archive.publish_record(id, &actor, reason)?;
+            records::print_change(&change, *json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unpublish { id, reason, actor, json } => {
+            let mut archive = open(&cli)?;
+            let actor = actor.clone().unwrap_or_else(default_actor);
+            let change = archive.unpublish_record(id, &actor, reason)?;
+            records::print_change(&change, *json);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Show { id, history, json } => {
             let archive = open(&cli)?;
             records::show(&archive, id, *history, *json)?;
@@ -445,10 +513,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             records::print_import(&report, *json);
             Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Export { kind, format, output } => {
+        Command::Export { kind, format, output, actor } => {
+            let kind_name = kind;
             let kind = if kind == "all" { None } else { Some(evident_core::RecordKind::parse(kind)?) };
             let format = evident_archive::Format::parse(format)?;
-            let archive = open(&cli)?;
+            let mut archive = open(&cli)?;
+            archive.audit(&evident_archive::AuditEvent {
+                actor: actor.clone().unwrap_or_else(default_actor),
+                role: "cli".to_owned(),
+                action: "export".to_owned(),
+                target: format!("kind={kind_name}"),
+                client: "cli".to_owned(),
+            })?;
+            archive.commit_audit()?;
             let out: Box<dyn Write> = match output {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -457,6 +534,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let count = archive.export(kind, format, out)?;
             eprintln!("exported {count} records");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { from, limit, json } => {
+            let archive = open(&cli)?;
+            records::print_audit(&archive.audit_trail(*from, *limit)?, *json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Findings { format } => {
@@ -476,12 +558,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
             search::reindex(&mut archive, *json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, max_upload } => {
             let archive = open(&cli)?;
+            let config = evident_server::ServerConfig { max_upload: *max_upload };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async {
                 let listener = evident_server::bind(*listen).await?;
                 eprintln!("serving {} at http://{}/ (Ctrl-C stops)", archive.dir().display(), listener.local_addr()?);
+                evident_server::serve_with(archive, config, listener).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { dir, listen, no_serve } => {
+            let prepared = demo::prepare(dir)?;
+            let archive = Archive::open(dir, None)?;
+            let (items, checkpoint) = (archive.item_count()?, archive.checkpoint()?);
+            let size = checkpoint.lines().nth(1).unwrap_or("?").to_owned();
+            let what = if prepared.created { "created with the bundled sample" } else { "reused" };
+            println!("demo archive {} ({what}: {items} items, log size {size})", prepared.dir.display());
+            println!("user: admin");
+            println!("password: {}", prepared.password);
+            if *no_serve {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let listener = evident_server::bind(*listen).await?;
+                let address = listener.local_addr()?;
+                println!("open http://{address}/ and sign in; the public portal is http://{address}/portal");
+                println!("verify a receipt in the browser at http://{address}/verify (Ctrl-C stops)");
+                std::io::stdout().flush()?;
                 evident_server::serve(archive, listener).await
             })?;
             Ok(ExitCode::SUCCESS)

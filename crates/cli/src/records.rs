@@ -1,5 +1,7 @@
 //! Printing and argument parsing for `create`, `edit`, `retract` and `show`.
 
+use std::io::Write;
+
 use anyhow::{Context, Result, bail};
 use evident_archive::{Archive, ArchiveError, FieldChange, RecordChange};
 use serde_json::{Value, json};
@@ -269,4 +271,33 @@ pub fn print_findings(findings: &[evident_archive::FindingRow], format: &str) ->
 
 fn markdown_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `evident audit`: one line per event (or JSON Lines), saying whether a
+/// log entry commits to it yet.
+pub fn print_audit(events: &[evident_archive::AuditRecord], as_json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for event in events {
+        if as_json {
+            writeln!(out, "{}", serde_json::to_string(event)?)?;
+        } else {
+            let committed =
+                event.log_index.map_or_else(|| "not yet in the log".to_owned(), |i| format!("log entry {i}"));
+            writeln!(
+                out,
+                "{:>6}  {}  {} ({})  {}  {}  from {}  [{committed}]",
+                event.seq,
+                event.time,
+                event.event.actor,
+                event.event.role,
+                event.event.action,
+                event.event.target,
+                event.event.client
+            )?;
+        }
+    }
+    if events.is_empty() && !as_json {
+        writeln!(out, "no audit events from there on")?;
+    }
+    Ok(())
 }

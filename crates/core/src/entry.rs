@@ -69,12 +69,22 @@ pub struct LogEntry {
     /// `item.add`: the evidence files the version holds
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<EntryFile>>,
+    /// `audit.batch`: the sequence number of the batch's first audit event
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u64>,
+    /// `audit.batch`: the sequence number of its last audit event
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<u64>,
 }
 
 /// The event kind for a newly added item.
 pub const ITEM_ADD: &str = "item.add";
 /// The event kind for a new version of a record (created, edited or retracted).
 pub const RECORD_VERSION: &str = "record.version";
+/// The event kind that commits a batch of the audit trail.
+pub const AUDIT_BATCH: &str = "audit.batch";
+/// The `id` of every `audit.batch` entry.
+pub const AUDIT_ID: &str = "audit";
 
 impl LogEntry {
     /// The entry for a newly added item.
@@ -96,6 +106,8 @@ impl LogEntry {
             inventory: Some(inventory.as_str().to_owned()),
             digest: None,
             files: Some(files),
+            first: None,
+            last: None,
         }
     }
 
@@ -119,6 +131,27 @@ impl LogEntry {
             inventory: None,
             digest: Some(digest.as_str().to_owned()),
             files: None,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// The entry committing audit events `first..=last` as batch `batch`
+    /// (`digest`: SHA-256 of their canonical lines, docs/log-entry.md).
+    pub fn audit_batch(batch: u64, time: String, actor: String, digest: &Sha256Hex, first: u64, last: u64) -> LogEntry {
+        LogEntry {
+            v: ENTRY_FORMAT_VERSION,
+            kind: AUDIT_BATCH.to_owned(),
+            id: AUDIT_ID.to_owned(),
+            version: format!("v{batch}"),
+            time,
+            actor,
+            record: None,
+            inventory: None,
+            digest: Some(digest.as_str().to_owned()),
+            files: None,
+            first: Some(first),
+            last: Some(last),
         }
     }
 
@@ -185,8 +218,8 @@ impl LogEntry {
                     Sha256Hex::parse(&file.sha256)
                         .map_err(|detail| LogEntryError::Field { field: "files.sha256", detail })?;
                 }
-                if self.record.is_some() || self.digest.is_some() {
-                    return field("type", "an item.add entry has no record or digest field".to_owned());
+                if self.record.is_some() || self.digest.is_some() || self.first.is_some() || self.last.is_some() {
+                    return field("type", "an item.add entry has no record, digest, first or last field".to_owned());
                 }
             }
             RECORD_VERSION => {
@@ -204,8 +237,28 @@ impl LogEntry {
                     .as_deref()
                     .ok_or(LogEntryError::Field { field: "digest", detail: "missing".to_owned() })?;
                 Sha256Hex::parse(digest).map_err(|detail| LogEntryError::Field { field: "digest", detail })?;
-                if self.inventory.is_some() || self.files.is_some() {
-                    return field("type", "a record.version entry has no inventory or files field".to_owned());
+                if self.inventory.is_some() || self.files.is_some() || self.first.is_some() || self.last.is_some() {
+                    return field(
+                        "type",
+                        "a record.version entry has no inventory, files, first or last field".to_owned(),
+                    );
+                }
+            }
+            AUDIT_BATCH => {
+                if self.id != AUDIT_ID {
+                    return field("id", format!("{:?}: an audit.batch entry's id is \"audit\"", self.id));
+                }
+                let digest = self
+                    .digest
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "digest", detail: "missing".to_owned() })?;
+                Sha256Hex::parse(digest).map_err(|detail| LogEntryError::Field { field: "digest", detail })?;
+                match (self.first, self.last) {
+                    (Some(first), Some(last)) if first <= last => {}
+                    _ => return field("first", "an audit.batch entry needs first <= last".to_owned()),
+                }
+                if self.record.is_some() || self.inventory.is_some() || self.files.is_some() {
+                    return field("type", "an audit.batch entry has no record, inventory or files field".to_owned());
                 }
             }
             _ => {}
@@ -255,5 +308,33 @@ mod tests {
         let upper = text.replace(&"ab".repeat(32), &"AB".repeat(32));
         assert!(matches!(LogEntry::decode(upper.as_bytes()), Err(LogEntryError::Field { field: "files.sha256", .. })));
         assert!(LogEntry::decode(b"not json").is_err());
+    }
+
+    #[test]
+    fn audit_batches_encode_in_the_documented_order_and_are_checked() {
+        let entry = LogEntry::audit_batch(
+            3,
+            "2026-11-30T03:45:00Z".to_owned(),
+            "evident".to_owned(),
+            &Sha256Hex::from_bytes([2; 32]),
+            41,
+            57,
+        );
+        let text = String::from_utf8(entry.encode().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{{\"v\":1,\"type\":\"audit.batch\",\"id\":\"audit\",\"version\":\"v3\",\"time\":\"2026-11-30T03:45:00Z\",\"actor\":\"evident\",\"digest\":\"{}\",\"first\":41,\"last\":57}}",
+                "02".repeat(32)
+            )
+        );
+        assert_eq!(LogEntry::decode(text.as_bytes()).unwrap(), entry);
+        let backwards = text.replace("\"first\":41", "\"first\":58");
+        assert!(matches!(LogEntry::decode(backwards.as_bytes()), Err(LogEntryError::Field { field: "first", .. })));
+        let other_id = text.replace("\"id\":\"audit\"", "\"id\":\"itm_x\"");
+        assert!(matches!(LogEntry::decode(other_id.as_bytes()), Err(LogEntryError::Field { field: "id", .. })));
+        let mut with_first = sample();
+        with_first.first = Some(1);
+        assert!(with_first.encode().is_err());
     }
 }

@@ -15,7 +15,10 @@ mod record;
 
 pub use date::{DateParse, DatePrecision, UncertainDate, UncertainDateError};
 pub use digest::Sha256Hex;
-pub use entry::{ENTRY_FORMAT_VERSION, EntryFile, ITEM_ADD, LogEntry, LogEntryError, MAX_ENTRY_BYTES, RECORD_VERSION};
+pub use entry::{
+    AUDIT_BATCH, AUDIT_ID, ENTRY_FORMAT_VERSION, EntryFile, ITEM_ADD, LogEntry, LogEntryError, MAX_ENTRY_BYTES,
+    RECORD_VERSION,
+};
 pub use id::{ItemId, ItemIdError};
 pub use record::{
     CheckedFields, FieldSpec, FieldType, RESERVED_FIELDS, RecordError, RecordId, RecordKind, field_specs,

@@ -218,6 +218,44 @@ pub fn queries() -> Result<Vec<BenchQuery>, BenchError> {
     Ok(list)
 }
 
+/// One document of the corpus, as [`for_each_document`] hands it out.
+#[derive(Clone, Copy, Debug)]
+pub struct CorpusDocument<'a> {
+    pub id: &'a str,
+    pub lang: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
+/// Streams the corpus's documents in order to `f`: every line, or
+/// `max_docs` of them evenly spread, chosen as [`run`] chooses them (a
+/// selection is first written to `dir/sample.jsonl`, which the caller may
+/// remove afterwards). Returns how many documents were read and which lines
+/// were taken. Other benchmarks (`evident bench http`) build their
+/// archives from the same corpus with it.
+pub fn for_each_document(
+    corpus: &Path,
+    dir: &Path,
+    max_docs: Option<usize>,
+    mut f: impl FnMut(CorpusDocument<'_>) -> Result<(), BenchError>,
+) -> Result<(usize, String), BenchError> {
+    if !corpus.is_file() {
+        return Err(BenchError(format!("corpus {} does not exist or is not a file", corpus.display())));
+    }
+    let config = SearchBenchConfig {
+        corpus: corpus.to_owned(),
+        dir: dir.to_owned(),
+        max_docs,
+        max_mb: None,
+        rounds: 0,
+        warmup: false,
+    };
+    let corpus = Corpus::open(&config)?;
+    let (docs, _) = corpus
+        .for_each(|doc| f(CorpusDocument { id: &doc.id, lang: &doc.lang, title: &doc.title, body: &doc.body }))?;
+    Ok((docs, corpus.selection_text()))
+}
+
 /// Runs every engine. `config.dir` is used as is and left in place.
 pub fn run(config: &SearchBenchConfig) -> Result<SearchBenchReport, BenchError> {
     if !config.corpus.is_file() {

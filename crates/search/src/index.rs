@@ -177,6 +177,29 @@ impl SearchIndex {
     /// Runs a search. Only documents at or below `request.access` are ever
     /// matched, counted, faceted or shown.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        self.handle().search(request)
+    }
+
+    /// A handle that searches the committed index without borrowing it:
+    /// cheap to make, `Send + Sync`, and it sees every later commit (the
+    /// reader is shared), so many searches can run at once while the index
+    /// itself stays with its single writer.
+    pub fn handle(&self) -> SearchHandle {
+        SearchHandle { reader: self.reader.clone(), fields: self.fields }
+    }
+}
+
+/// Searches a committed index; see [`SearchIndex::handle`].
+#[derive(Clone)]
+pub struct SearchHandle {
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl SearchHandle {
+    /// Runs a search. Only documents at or below `request.access` are ever
+    /// matched, counted, faceted or shown.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         if request.limit > MAX_LIMIT {
             return Err(SearchError::Query(format!("limit {} is above the maximum {MAX_LIMIT}", request.limit)));
         }

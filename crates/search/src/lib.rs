@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use doc::{Access, IndexDoc};
-pub use index::{MAX_LIMIT, MAX_OFFSET, SearchIndex};
+pub use index::{MAX_LIMIT, MAX_OFFSET, SearchHandle, SearchIndex};
 pub use schema::{FACETS, INDEX_FORMAT, TEXT_FIELDS, query_field_names};
 pub use snippet::{SNIPPET_CHARS, Snippet};
 

@@ -1,34 +1,199 @@
 //! The JSON API under `/api/v1/`. Anything the caller may not see answers
 //! exactly as if it did not exist (404 `not_found`), so ids cannot be
 //! probed.
+//!
+//! Every route is in one table ([`api_routes`]): the router is built from
+//! it, and the OpenAPI document (`openapi.json`) must describe exactly its
+//! routes (`tests/openapi.rs`). Request bodies, queries and paths are read
+//! with [`ApiJson`], [`ApiQuery`] and [`ApiPath`], so that bad input gets
+//! the API's JSON error, never axum's plain-text rejection.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
-use evident_archive::{Access, Archive, SearchRequest, Sort};
+use evident_archive::{Access, Archive, Role, SearchRequest, Sort, VerifySummary};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::{Caller, SESSION_COOKIE, csrf_token_for};
 use crate::error::ApiError;
+use crate::{api_items, api_records, openapi};
+
+/// The HTTP methods the API answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Verb {
+    /// The method's name, as HTTP and OpenAPI (lower-cased) write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Patch => "PATCH",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Patch => MethodFilter::PATCH,
+        }
+    }
+}
+
+/// One route of the JSON API.
+pub(crate) struct ApiRoute {
+    verb: Verb,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+impl ApiRoute {
+    fn new<H, T>(verb: Verb, path: &'static str, handler: H) -> ApiRoute
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        ApiRoute { verb, path, handler: on(verb.filter(), handler) }
+    }
+
+    /// Lifts axum's 2 MB default body limit (for uploads, which stream to
+    /// disk and check `max_upload` themselves).
+    fn without_body_limit(self) -> ApiRoute {
+        ApiRoute { handler: self.handler.layer(DefaultBodyLimit::disable()), ..self }
+    }
+}
+
+/// Every route of the JSON API: the router and the OpenAPI document's test
+/// both read this table.
+pub(crate) fn api_routes() -> Vec<ApiRoute> {
+    use Verb::{Get, Patch, Post};
+    vec![
+        ApiRoute::new(Get, "/api/v1/openapi.json", openapi::document),
+        ApiRoute::new(Post, "/api/v1/login", login),
+        ApiRoute::new(Post, "/api/v1/logout", logout),
+        ApiRoute::new(Get, "/api/v1/checkpoint", checkpoint),
+        ApiRoute::new(Get, "/api/v1/search", search),
+        ApiRoute::new(Post, "/api/v1/items", api_items::upload).without_body_limit(),
+        ApiRoute::new(Get, "/api/v1/items/{id}", item),
+        ApiRoute::new(Get, "/api/v1/items/{id}/file", api_items::file),
+        ApiRoute::new(Get, "/api/v1/items/{id}/text", api_items::text),
+        ApiRoute::new(Get, "/api/v1/items/{id}/receipt", receipt),
+        ApiRoute::new(Get, "/api/v1/records", records),
+        ApiRoute::new(Post, "/api/v1/records", api_records::create),
+        ApiRoute::new(Get, "/api/v1/records/{id}", record),
+        ApiRoute::new(Patch, "/api/v1/records/{id}", api_records::edit),
+        ApiRoute::new(Post, "/api/v1/records/{id}/retract", api_records::retract),
+        ApiRoute::new(Get, "/api/v1/records/{id}/history", api_records::history),
+        ApiRoute::new(Get, "/api/v1/findings", api_records::findings),
+        ApiRoute::new(Get, "/api/v1/export", api_records::export),
+        ApiRoute::new(Get, "/api/v1/verify", last_verify),
+        ApiRoute::new(Post, "/api/v1/verify", verify_now),
+    ]
+}
 
 /// The JSON API's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/login", post(login))
-        .route("/api/v1/logout", post(logout))
-        .route("/api/v1/checkpoint", get(checkpoint))
-        .route("/api/v1/search", get(search))
-        .route("/api/v1/items/{id}", get(item))
-        .route("/api/v1/items/{id}/receipt", get(receipt))
-        .route("/api/v1/records", get(records))
-        .route("/api/v1/records/{id}", get(record))
+    api_routes().into_iter().fold(Router::new(), |router, route| router.route(route.path, route.handler))
+}
+
+/// Every route of the JSON API as (method, path template), in the order
+/// the table lists them. The OpenAPI document describes exactly these.
+pub fn api_route_list() -> Vec<(&'static str, &'static str)> {
+    api_routes().iter().map(|route| (route.verb.name(), route.path)).collect()
+}
+
+/// The API's error for a rejected body, query or path: 415 and 413 keep
+/// their status, everything else is 400 `bad_request`.
+fn rejection_error(status: StatusCode, text: String) -> ApiError {
+    match status {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(status, "unsupported_media_type", text),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "too_large", text),
+        _ => ApiError::bad_request(text),
+    }
+}
+
+/// A JSON request body (`Content-Type: application/json`); bad JSON,
+/// invalid UTF-8 or the wrong shape answer 400 with the API's JSON error.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<ApiJson<T>, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let text = match rejection {
+                    JsonRejection::MissingJsonContentType(_) => {
+                        "send the body as JSON with Content-Type: application/json".to_owned()
+                    }
+                    other => other.body_text(),
+                };
+                Err(rejection_error(status, text))
+            }
+        }
+    }
+}
+
+/// Query parameters; unparsable ones answer 400 with the API's JSON error.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ApiQuery<T>, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(rejection_error(rejection.status(), QueryRejection::body_text(&rejection))),
+        }
+    }
+}
+
+/// Path parameters; a segment that is not valid UTF-8 after
+/// percent-decoding answers 404 (it names nothing), never a plain-text 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ApiPath<T>, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError::not_found("such path")),
+            Err(rejection) => Err(ApiError::internal(rejection.body_text())),
+        }
+    }
+}
+
+/// Refuses the public (401) and roles without `allowed` (403, saying
+/// `what` they may not do); else the caller's principal.
+pub(crate) fn require_role<'c>(
+    caller: &'c Caller,
+    allowed: impl Fn(Role) -> bool,
+    what: &str,
+) -> Result<&'c evident_archive::Principal, ApiError> {
+    let principal = caller.require()?;
+    if !allowed(principal.role) {
+        return Err(ApiError::forbidden(format!("the {} role may not {what}", principal.role.name())));
+    }
+    Ok(principal)
 }
 
 /// Runs `work` on the archive on tokio's blocking pool.
@@ -77,18 +242,18 @@ const MAX_FAILURES: usize = 5;
 const WINDOW: Duration = Duration::from_secs(300);
 
 impl LoginLimiter {
-    fn blocked(&mut self, name: &str) -> bool {
+    pub(crate) fn blocked(&mut self, name: &str) -> bool {
         let now = Instant::now();
         let failures = self.failures.entry(name.to_owned()).or_default();
         failures.retain(|at| now.duration_since(*at) < WINDOW);
         failures.len() >= MAX_FAILURES
     }
 
-    fn failed(&mut self, name: &str) {
+    pub(crate) fn failed(&mut self, name: &str) {
         self.failures.entry(name.to_owned()).or_default().push(Instant::now());
     }
 
-    fn succeeded(&mut self, name: &str) {
+    pub(crate) fn succeeded(&mut self, name: &str) {
         self.failures.remove(name);
     }
 }
@@ -97,18 +262,26 @@ impl LoginLimiter {
 pub struct Login {
     username: String,
     password: String,
+    /// the one-time code of an account with a second factor
+    #[serde(default)]
+    totp: Option<String>,
 }
 
-/// `POST /api/v1/login` with `{"username", "password"}`: sets the session
-/// cookie and returns the same session as a bearer token.
-pub async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> Result<Response, ApiError> {
+/// `POST /api/v1/login` with `{"username", "password"}` (and `"totp"`, the
+/// one-time code, for an account with a second factor: without it the
+/// answer is 401 `totp_required`): sets the session cookie and returns the
+/// same session as a bearer token.
+pub async fn login(State(state): State<AppState>, ApiJson(login): ApiJson<Login>) -> Result<Response, ApiError> {
     let limited =
         || ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many failed logins; wait a few minutes");
     if state.limiter.lock().map_err(|_| ApiError::internal("limiter lock poisoned"))?.blocked(&login.username) {
         return Err(limited());
     }
     let name = login.username.clone();
-    let outcome = with_archive(&state, move |archive| Ok(archive.login(&login.username, &login.password))).await?;
+    let outcome = with_archive(&state, move |archive| {
+        Ok(archive.login_with_totp(&login.username, &login.password, login.totp.as_deref()))
+    })
+    .await?;
     let mut limiter = state.limiter.lock().map_err(|_| ApiError::internal("limiter lock poisoned"))?;
     let (principal, token) = match outcome {
         Ok(session) => {
@@ -118,6 +291,9 @@ pub async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> R
         Err(evident_archive::ArchiveError::Invalid(message)) => {
             limiter.failed(&name);
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", message));
+        }
+        Err(required @ evident_archive::ArchiveError::TotpRequired) => {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "totp_required", required.to_string()));
         }
         Err(other) => return Err(other.into()),
     };
@@ -173,7 +349,7 @@ pub struct SearchParams {
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<Value>, ApiError> {
     let mut request = SearchRequest::new(params.q, caller.access());
     request.limit = params.limit.unwrap_or(10);
@@ -201,7 +377,7 @@ pub async fn search(
 pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let access = caller.access();
     with_archive(&state, move |archive| {
@@ -229,7 +405,7 @@ pub async fn item(
 pub async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let access = caller.access();
     let proof = with_archive(&state, move |archive| {
@@ -247,7 +423,7 @@ pub async fn receipt(
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let access = caller.access();
     with_archive(&state, move |archive| {
@@ -268,7 +444,7 @@ pub struct RecordsParams {
 pub async fn records(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<RecordsParams>,
+    ApiQuery(params): ApiQuery<RecordsParams>,
 ) -> Result<Json<Value>, ApiError> {
     let access = caller.access();
     with_archive(&state, move |archive| {
@@ -283,4 +459,46 @@ pub async fn records(
         Ok(Json(json!({"records": visible_records})))
     })
     .await
+}
+
+/// The summary as the API shows it: callers who may not read restricted
+/// material get the counts but not the problems (which name items).
+fn verify_view(summary: Option<VerifySummary>, access: Access) -> Result<Json<Value>, ApiError> {
+    let Some(summary) = summary else {
+        return Ok(Json(json!({"verified": null})));
+    };
+    let mut view = serde_json::to_value(&summary).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(object) = view.as_object_mut() {
+        object.remove("format");
+        if access < Access::Restricted {
+            object.remove("problems");
+        }
+    }
+    Ok(Json(json!({"verified": view})))
+}
+
+/// `GET /api/v1/verify`: when the archive was last verified and what was
+/// found (`{"verified": null}` if never).
+pub async fn last_verify(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let access = caller.access();
+    let summary = with_archive(&state, |archive| Ok(archive.last_verify()?)).await?;
+    verify_view(summary, access)
+}
+
+/// `POST /api/v1/verify` (admin): verifies the whole archive now, saves
+/// the summary as the last one and returns it.
+pub async fn verify_now(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    require_role(&caller, |role| role == Role::Admin, "run a verification")?;
+    caller.check_csrf(Caller::csrf_header(&headers))?;
+    let access = caller.access();
+    let summary = with_archive(&state, |archive| {
+        let report = archive.verify(None, &mut |_| {})?;
+        Ok(archive.save_verify_summary(&report)?)
+    })
+    .await?;
+    verify_view(Some(summary), access)
 }

@@ -7,11 +7,16 @@
 //! it runs. Every archive call runs on tokio's blocking pool.
 
 mod api;
+mod api_items;
+mod api_records;
 mod audit;
 mod auth;
 mod error;
 mod log_files;
+mod openapi;
 mod portal;
+mod security;
+mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,8 +25,11 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use evident_archive::Archive;
 
+pub use api::api_route_list;
+pub use api_items::{MAX_FILE_NAME_BYTES, MAX_PREVIEW_TEXT_BYTES, sanitise_file_name};
 pub use auth::SESSION_COOKIE;
 pub use error::ApiError;
+pub use openapi::OPENAPI_JSON;
 
 /// Settings of one server.
 #[derive(Clone, Debug)]
@@ -66,8 +74,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(log_files::routes())
         .merge(api::routes())
+        .merge(audit::routes())
         .merge(portal::routes())
+        .merge(ui::routes())
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ui::html_errors))
+        .layer(axum::middleware::from_fn(ui::remember_language))
+        .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }
 
@@ -77,12 +90,29 @@ pub async fn bind(listen: SocketAddr) -> std::io::Result<tokio::net::TcpListener
     tokio::net::TcpListener::bind(listen).await
 }
 
-/// Serves on a bound socket until Ctrl-C.
+/// Serves on a bound socket until Ctrl-C or SIGTERM.
 pub async fn serve(archive: Archive, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     serve_with(archive, ServerConfig::default(), listener).await
 }
 
-/// Serves with `config` on a bound socket until Ctrl-C. Each request knows
+/// Ctrl-C (SIGINT) or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: finishing requests in flight and committing the audit trail");
+}
+
+/// Serves with `config` on a bound socket until Ctrl-C or SIGTERM. Each request knows
 /// the peer's address (the audit trail records it).
 pub async fn serve_with(
     archive: Archive,
@@ -90,10 +120,13 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "serving");
-    let app = router(AppState::with_config(archive, config));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let state = AppState::with_config(archive, config);
+    let committer = tokio::spawn(audit::commit_periodically(state.clone()));
+    let app = router(state.clone());
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    committer.abort();
+    audit::commit_now(&state).await;
+    served
 }

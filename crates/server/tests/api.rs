@@ -18,6 +18,10 @@ struct Fixture {
     restricted_item: String,
     public_record: String,
     restricted_record: String,
+    /// one record per column of the matrix, for retracting
+    retractable: Vec<String>,
+    /// the log's size once the fixture is made
+    log_size: u64,
 }
 
 fn fields(value: Value) -> Map<String, Value> {
@@ -55,6 +59,12 @@ fn fixture() -> Fixture {
         .create_record(RecordKind::Person, fields(json!({"names": [{"name": "Witness CANARY4411"}]})), "tester", "test")
         .unwrap()
         .id;
+    let retractable = (0..5)
+        .map(|n| {
+            let fields = fields(json!({"name": format!("Source {n} to retract")}));
+            archive.create_record(RecordKind::Source, fields, "tester", "test").unwrap().id
+        })
+        .collect();
     for (name, role) in [
         ("admin", Role::Admin),
         ("investigator", Role::Investigator),
@@ -63,12 +73,15 @@ fn fixture() -> Fixture {
     ] {
         archive.add_user(name, role, PASSWORD).unwrap();
     }
+    let log_size = archive.checkpoint().unwrap().lines().nth(1).unwrap().parse().unwrap();
     Fixture {
         _temp: temp,
         app: router(AppState::new(archive)),
         restricted_item: items.remove(0),
         public_record,
         restricted_record,
+        retractable,
+        log_size,
     }
 }
 
@@ -95,6 +108,35 @@ async fn call(
     (status, bytes, headers)
 }
 
+/// A request with a body of its own content type.
+async fn call_raw(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Vec<u8>) {
+    let mut request = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, content_type);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = app.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+/// A multipart/form-data body with one file.
+fn one_file_form(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "matrix-boundary-51c2";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+            .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 async fn login(app: &axum::Router, name: &str) -> String {
     let (status, body, headers) =
         call(app, "POST", "/api/v1/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
@@ -118,7 +160,7 @@ async fn every_route_for_every_role() {
     let routes: Vec<(String, [u16; 5])> = vec![
         // (path, [public, admin, investigator, reviewer, intake])
         ("/checkpoint".into(), [200; 5]),
-        ("/tile/entries/000.p/3".into(), [200; 5]),
+        (format!("/tile/entries/000.p/{}", fixture.log_size), [200; 5]),
         ("/api/v1/checkpoint".into(), [200; 5]),
         ("/api/v1/search?q=organ".into(), [200; 5]),
         (format!("/api/v1/items/{item}"), [404, 200, 200, 200, 404]),
@@ -127,6 +169,16 @@ async fn every_route_for_every_role() {
         (format!("/api/v1/records/{}", fixture.restricted_record), [404, 200, 200, 200, 404]),
         ("/api/v1/records?kind=person".into(), [200; 5]),
         ("/api/v1/items/itm_00000000000000000000000000".into(), [404; 5]),
+        (format!("/api/v1/items/{item}/file"), [404, 200, 200, 200, 404]),
+        (format!("/api/v1/items/{item}/text"), [404, 200, 200, 200, 404]),
+        ("/api/v1/items/itm_00000000000000000000000000/file".into(), [404; 5]),
+        (format!("/api/v1/records/{}/history", fixture.public_record), [200; 5]),
+        (format!("/api/v1/records/{}/history", fixture.restricted_record), [404, 200, 200, 200, 404]),
+        ("/api/v1/findings".into(), [200; 5]),
+        ("/api/v1/verify".into(), [200; 5]),
+        ("/api/v1/export?kind=person".into(), [401, 200, 200, 200, 403]),
+        ("/api/v1/export?kind=source&format=csv".into(), [401, 200, 200, 200, 403]),
+        ("/api/v1/openapi.json".into(), [200; 5]),
         ("/api/v1/nothing-here".into(), [404; 5]),
         ("/tile/../keys/log.key".into(), [404; 5]),
     ];
@@ -152,6 +204,53 @@ async fn every_route_for_every_role() {
                 if text.contains("CANARY4411") {
                     failures.push(format!("{role} GET {path}: the restricted canary leaked: {text}"));
                 }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The routes that change something, for every role: who may write
+/// records, upload and verify, and who gets 401 or 403.
+#[tokio::test]
+async fn every_write_route_for_every_role() {
+    let fixture = fixture();
+    let app = &fixture.app;
+    let mut tokens: Vec<(&str, Option<String>)> = vec![("public", None)];
+    for name in ["admin", "investigator", "reviewer", "intake"] {
+        tokens.push((name, Some(login(app, name).await)));
+    }
+    let new_record = json!({"kind": "source", "fields": {"name": "Matrix source"}, "reason": "matrix"});
+    let edit = json!({"set": {"note": "checked in the matrix"}, "reason": "matrix"});
+    let restricted = format!("/api/v1/records/{}", fixture.restricted_record);
+    let public = format!("/api/v1/records/{}", fixture.public_record);
+    let mut failures = Vec::new();
+    for (column, ((role, token), expected)) in tokens
+        .iter()
+        .zip([
+            // [POST records, PATCH restricted, PATCH public, retract, upload, POST verify]
+            [401, 401, 401, 401, 401, 401],
+            [201, 200, 200, 200, 201, 200],
+            [201, 200, 200, 200, 201, 403],
+            [403, 403, 403, 403, 403, 403],
+            [403, 403, 403, 403, 201, 403],
+        ])
+        .enumerate()
+    {
+        let token = token.as_deref();
+        let retract = format!("/api/v1/records/{}/retract", fixture.retractable[column]);
+        let (form_type, form) = one_file_form("matrix.txt", format!("uploaded by {role}").as_bytes());
+        let answers = [
+            ("POST /api/v1/records", call(app, "POST", "/api/v1/records", token, Some(new_record.clone())).await.0),
+            ("PATCH restricted record", call(app, "PATCH", &restricted, token, Some(edit.clone())).await.0),
+            ("PATCH public record", call(app, "PATCH", &public, token, Some(edit.clone())).await.0),
+            ("POST retract", call(app, "POST", &retract, token, Some(json!({"reason": "matrix"}))).await.0),
+            ("POST /api/v1/items", call_raw(app, "POST", "/api/v1/items", token, &form_type, form).await.0),
+            ("POST /api/v1/verify", call(app, "POST", "/api/v1/verify", token, None).await.0),
+        ];
+        for ((what, status), expected) in answers.iter().zip(expected) {
+            if status.as_u16() != expected {
+                failures.push(format!("{role} {what}: {status}, expected {expected}"));
             }
         }
     }
@@ -219,7 +318,8 @@ async fn full_tiles_are_immutable_and_the_checkpoint_is_not_cached() {
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&body).starts_with("test.example/evident\n"));
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
-    let (status, _, headers) = call(&fixture.app, "GET", "/tile/0/000.p/3", None, None).await;
+    let partial = format!("/tile/0/000.p/{}", fixture.log_size);
+    let (status, _, headers) = call(&fixture.app, "GET", &partial, None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("max-age=10"));
     assert_eq!(call(&fixture.app, "GET", "/tile/0/000", None, None).await.0, StatusCode::NOT_FOUND, "no full tile yet");

@@ -9,8 +9,8 @@
 //! store; a PostgreSQL backend will implement the same trait.
 
 use crate::{
-    CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText, NewRecordVersion, RecordRow,
-    RecordVersionRow, StoreError, UserRow,
+    AuditBatchRow, AuditRow, CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText,
+    NewRecordVersion, RecordRow, RecordVersionRow, StoreError, UserRow,
 };
 
 /// Items, log entries, records and the bookkeeping of the commit protocol.
@@ -290,7 +290,7 @@ pub trait MetadataStore: Send {
     /// Every user, in name order (byte order of the UTF-8 names).
     fn users(&self) -> Result<Vec<UserRow>, StoreError>;
 
-    /// Replaces the role, password hash and disabled flag of the user named
+    /// Replaces the role, password hash, disabled flag and TOTP secret of the user named
     /// `user.name`, durably; the stored `created_at` is kept whatever
     /// `user` holds. An unknown name fails with [`StoreError::NotFound`].
     fn set_user(&mut self, user: &UserRow) -> Result<(), StoreError>;
@@ -316,4 +316,23 @@ pub trait MetadataStore: Send {
     /// not it is revoked. An unknown hash fails with
     /// [`StoreError::NotFound`].
     fn touch_credential(&mut self, token_hash: &str, when: &str) -> Result<(), StoreError>;
+
+    /// Adds an audit event (its `seq` and `batch` are ignored), durably;
+    /// returns the sequence number it was given (1, 2, ... in order).
+    fn add_audit_event(&mut self, row: &AuditRow) -> Result<u64, StoreError>;
+
+    /// Audit events with `seq >= from`, oldest first, at most `limit`.
+    fn audit_events(&self, from: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// Audit events that no batch has committed yet, oldest first.
+    fn uncommitted_audit_events(&self) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// Commits the events `batch.first..=batch.last` (all must exist and be
+    /// uncommitted, else [`StoreError::AuditConflict`] and nothing changes) with
+    /// their `audit.batch` log entry, in one durable transaction. Returns
+    /// the entry's log index (`batch.log_index` is ignored).
+    fn commit_audit_batch(&mut self, batch: &AuditBatchRow, entry: &[u8]) -> Result<u64, StoreError>;
+
+    /// Every committed audit batch, in order.
+    fn audit_batches(&self) -> Result<Vec<AuditBatchRow>, StoreError>;
 }

@@ -27,7 +27,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads; older databases are
 /// migrated on open (see [`MIGRATIONS`]).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,6 +50,9 @@ pub enum StoreError {
     /// the caller stopped an import; nothing of it was committed
     #[error("{0}")]
     Aborted(String),
+    /// an audit batch names events that are missing or already committed
+    #[error("{0}")]
+    AuditConflict(String),
 }
 
 /// What an import committed.
@@ -202,6 +205,8 @@ pub struct UserRow {
     pub created_at: String,
     /// a disabled user cannot sign in and none of their credentials work
     pub disabled: bool,
+    /// the TOTP second factor's secret (base32), if the user has one
+    pub totp_secret: Option<String>,
 }
 
 /// A session or an API token of a user. Only the SHA-256 of the token is
@@ -221,6 +226,34 @@ pub struct CredentialRow {
     pub revoked: bool,
     /// RFC 3339; when the credential was last accepted, if ever
     pub last_used_at: Option<String>,
+}
+
+/// One audited act (a read of restricted material, an export): bookkeeping
+/// that the log commits to in batches ([`AuditBatchRow`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// assigned by the store, from 1, in the order events arrive
+    pub seq: u64,
+    pub time: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    pub client: String,
+    /// the batch that committed it to the log; `None` until then
+    pub batch: Option<u64>,
+}
+
+/// A batch of audit events committed to the log by one `audit.batch` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditBatchRow {
+    /// 1, 2, ... in log order
+    pub batch: u64,
+    pub first: u64,
+    pub last: u64,
+    /// SHA-256 (hex) of the events' canonical lines
+    pub digest: String,
+    pub log_index: u64,
 }
 
 /// The SQLite metadata store. Its inherent methods are those of
@@ -347,6 +380,27 @@ CREATE TABLE credential (
     last_used_at TEXT
 ) STRICT;
 CREATE INDEX credential_user ON credential (user_name);
+",
+    "
+CREATE TABLE audit_event (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    client TEXT NOT NULL,
+    batch INTEGER
+) STRICT;
+CREATE INDEX audit_event_uncommitted ON audit_event (batch, seq);
+ALTER TABLE user ADD COLUMN totp_secret TEXT;
+CREATE TABLE audit_batch (
+    batch INTEGER PRIMARY KEY,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    log_index INTEGER NOT NULL REFERENCES log_entry (idx)
+) STRICT;
 ",
 ];
 
@@ -922,8 +976,9 @@ impl Store {
     pub fn add_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
         self.connection
             .execute(
-                "INSERT INTO user (name, role, password_hash, created_at, disabled) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![user.name, user.role, user.password_hash, user.created_at, user.disabled],
+                "INSERT INTO user (name, role, password_hash, created_at, disabled, totp_secret)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![user.name, user.role, user.password_hash, user.created_at, user.disabled, user.totp_secret],
             )
             .map_err(|error| duplicate_key(error, || duplicate_user_message(&user.name)))?;
         Ok(())
@@ -944,12 +999,13 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Replaces the role, password hash and disabled flag of an existing
-    /// user (named by `user.name`; `created_at` is kept as stored).
+    /// Replaces the role, password hash, disabled flag and TOTP secret of
+    /// an existing user (named by `user.name`; `created_at` is kept as
+    /// stored).
     pub fn set_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
         let changed = self.connection.execute(
-            "UPDATE user SET role = ?2, password_hash = ?3, disabled = ?4 WHERE name = ?1",
-            params![user.name, user.role, user.password_hash, user.disabled],
+            "UPDATE user SET role = ?2, password_hash = ?3, disabled = ?4, totp_secret = ?5 WHERE name = ?1",
+            params![user.name, user.role, user.password_hash, user.disabled, user.totp_secret],
         )?;
         if changed == 0 {
             return Err(StoreError::NotFound(no_user_message(&user.name)));
@@ -1022,6 +1078,101 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Adds an audit event, durably; returns its sequence number.
+    pub fn add_audit_event(&mut self, row: &AuditRow) -> Result<u64, StoreError> {
+        self.connection.execute(
+            "INSERT INTO audit_event (time, actor, role, action, target, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![row.time, row.actor, row.role, row.action, row.target, row.client],
+        )?;
+        Ok(self.connection.last_insert_rowid() as u64)
+    }
+
+    /// Audit events with `seq >= from`, oldest first, at most `limit`.
+    pub fn audit_events(&self, from: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT seq, time, actor, role, action, target, client, batch FROM audit_event
+             WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![from as i64, limit], audit_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Audit events no batch has committed yet, oldest first.
+    pub fn uncommitted_audit_events(&self) -> Result<Vec<AuditRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT seq, time, actor, role, action, target, client, batch FROM audit_event
+             WHERE batch IS NULL ORDER BY seq",
+        )?;
+        let rows = statement.query_map([], audit_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Commits events `batch.first..=batch.last` with their log entry in one
+    /// durable transaction; returns the entry's log index. Fails with
+    /// [`StoreError::Conflict`] if any of those events is missing or
+    /// already in a batch, and nothing is written.
+    pub fn commit_audit_batch(&mut self, batch: &AuditBatchRow, entry: &[u8]) -> Result<u64, StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let open: i64 = transaction.query_row(
+            "SELECT COUNT(*) FROM audit_event WHERE seq BETWEEN ?1 AND ?2 AND batch IS NULL",
+            params![batch.first as i64, batch.last as i64],
+            |row| row.get(0),
+        )?;
+        if open as u64 != batch.last - batch.first + 1 {
+            return Err(StoreError::AuditConflict(format!(
+                "audit events {}..={} are not all waiting for a batch",
+                batch.first, batch.last
+            )));
+        }
+        let index: i64 =
+            transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |row| row.get(0))?;
+        transaction.execute(
+            "INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)",
+            params![index, entry, evident_core::AUDIT_ID],
+        )?;
+        transaction.execute(
+            "INSERT INTO audit_batch (batch, first, last, digest, log_index) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![batch.batch as i64, batch.first as i64, batch.last as i64, batch.digest, index],
+        )?;
+        transaction.execute(
+            "UPDATE audit_event SET batch = ?1 WHERE seq BETWEEN ?2 AND ?3",
+            params![batch.batch as i64, batch.first as i64, batch.last as i64],
+        )?;
+        transaction.commit()?;
+        Ok(index as u64)
+    }
+
+    /// Every audit batch, in order.
+    pub fn audit_batches(&self) -> Result<Vec<AuditBatchRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT batch, first, last, digest, log_index FROM audit_batch ORDER BY batch")?;
+        let rows = statement.query_map([], |row| {
+            Ok(AuditBatchRow {
+                batch: row.get::<_, i64>(0)? as u64,
+                first: row.get::<_, i64>(1)? as u64,
+                last: row.get::<_, i64>(2)? as u64,
+                digest: row.get(3)?,
+                log_index: row.get::<_, i64>(4)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: row.get::<_, i64>(0)? as u64,
+        time: row.get(1)?,
+        actor: row.get(2)?,
+        role: row.get(3)?,
+        action: row.get(4)?,
+        target: row.get(5)?,
+        client: row.get(6)?,
+        batch: row.get::<_, Option<i64>>(7)?.map(|batch| batch as u64),
+    })
 }
 
 /// Turns SQLite's primary-key and unique-constraint failures into
@@ -1221,6 +1372,26 @@ impl MetadataStore for Store {
     fn touch_credential(&mut self, token_hash: &str, when: &str) -> Result<(), StoreError> {
         Store::touch_credential(self, token_hash, when)
     }
+
+    fn add_audit_event(&mut self, row: &AuditRow) -> Result<u64, StoreError> {
+        Store::add_audit_event(self, row)
+    }
+
+    fn audit_events(&self, from: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        Store::audit_events(self, from, limit)
+    }
+
+    fn uncommitted_audit_events(&self) -> Result<Vec<AuditRow>, StoreError> {
+        Store::uncommitted_audit_events(self)
+    }
+
+    fn commit_audit_batch(&mut self, batch: &AuditBatchRow, entry: &[u8]) -> Result<u64, StoreError> {
+        Store::commit_audit_batch(self, batch, entry)
+    }
+
+    fn audit_batches(&self) -> Result<Vec<AuditBatchRow>, StoreError> {
+        Store::audit_batches(self)
+    }
 }
 
 const CANDIDATE_COLUMNS: &str = "id, item_id, kind, text, char_start, char_end, value, value_high, unit, period, sentence, status, claim_id, reviewed_by, reviewed_at, note, found_at";
@@ -1247,7 +1418,7 @@ fn candidate_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimCandidat
     })
 }
 
-const USER_COLUMNS: &str = "name, role, password_hash, created_at, disabled";
+const USER_COLUMNS: &str = "name, role, password_hash, created_at, disabled, totp_secret";
 
 fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -1256,6 +1427,7 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         password_hash: row.get(2)?,
         created_at: row.get(3)?,
         disabled: row.get(4)?,
+        totp_secret: row.get(5)?,
     })
 }
 
@@ -1385,6 +1557,7 @@ mod tests {
             password_hash: "$argon2id$".to_owned(),
             created_at: "2026-11-30T00:00:00Z".to_owned(),
             disabled: false,
+            totp_secret: None,
         };
         store.add_user(&user).unwrap();
         assert_eq!(store.users().unwrap(), [user]);

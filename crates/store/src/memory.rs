@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText, MetadataStore,
-    NewRecordVersion, RecordRow, RecordVersionRow, StoreError, UserRow,
+    AuditBatchRow, AuditRow, CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText,
+    MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, StoreError, UserRow,
 };
 
 /// A metadata store held in plain maps; see the module docs.
@@ -39,6 +39,9 @@ struct State {
     users: BTreeMap<String, UserRow>,
     /// token hash → credential
     credentials: BTreeMap<String, CredentialRow>,
+    /// audit events by sequence number (from 1)
+    audit: Vec<AuditRow>,
+    audit_batches: Vec<AuditBatchRow>,
 }
 
 impl MemoryStore {
@@ -390,6 +393,7 @@ impl MetadataStore for MemoryStore {
         stored.role = user.role.clone();
         stored.password_hash = user.password_hash.clone();
         stored.disabled = user.disabled;
+        stored.totp_secret = user.totp_secret.clone();
         Ok(())
     }
 
@@ -431,5 +435,48 @@ impl MetadataStore for MemoryStore {
         };
         credential.last_used_at = Some(when.to_owned());
         Ok(())
+    }
+
+    fn add_audit_event(&mut self, row: &AuditRow) -> Result<u64, StoreError> {
+        let seq = self.state.audit.len() as u64 + 1;
+        self.state.audit.push(AuditRow { seq, batch: None, ..row.clone() });
+        Ok(seq)
+    }
+
+    fn audit_events(&self, from: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self.state.audit.iter().filter(|row| row.seq >= from).take(limit).cloned().collect())
+    }
+
+    fn uncommitted_audit_events(&self) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self.state.audit.iter().filter(|row| row.batch.is_none()).cloned().collect())
+    }
+
+    fn commit_audit_batch(&mut self, batch: &AuditBatchRow, entry: &[u8]) -> Result<u64, StoreError> {
+        self.transaction(|state| {
+            let waiting = state
+                .audit
+                .iter()
+                .filter(|row| (batch.first..=batch.last).contains(&row.seq) && row.batch.is_none())
+                .count() as u64;
+            if batch.first == 0 || batch.last < batch.first || waiting != batch.last - batch.first + 1 {
+                return Err(StoreError::AuditConflict(format!(
+                    "audit events {}..={} are not all waiting for a batch",
+                    batch.first, batch.last
+                )));
+            }
+            let index = state.next_index();
+            state.log.push((evident_core::AUDIT_ID.to_owned(), entry.to_vec()));
+            state.audit_batches.push(AuditBatchRow { log_index: index, ..batch.clone() });
+            for row in &mut state.audit {
+                if (batch.first..=batch.last).contains(&row.seq) {
+                    row.batch = Some(batch.batch);
+                }
+            }
+            Ok(index)
+        })
+    }
+
+    fn audit_batches(&self) -> Result<Vec<AuditBatchRow>, StoreError> {
+        Ok(self.state.audit_batches.clone())
     }
 }

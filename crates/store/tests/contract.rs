@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use evident_store::{
-    CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText, MemoryStore, MetadataStore,
-    NewRecordVersion, RecordRow, RecordVersionRow, Store, StoreError, UserRow,
+    AuditBatchRow, AuditRow, CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText,
+    MemoryStore, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, Store, StoreError, UserRow,
 };
 
 struct Harness {
@@ -717,6 +717,7 @@ fn user(name: &str, role: &str) -> UserRow {
         password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${name}"),
         created_at: "2026-11-30T00:00:00Z".to_owned(),
         disabled: false,
+        totp_secret: None,
     }
 }
 
@@ -754,6 +755,7 @@ fn users_are_unique_by_name_and_change_in_place(h: &mut Harness) {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$new".to_owned(),
         created_at: "2030-01-01T00:00:00Z".to_owned(),
         disabled: true,
+        totp_secret: Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned()),
         ..user("bob", "intake")
     };
     store.set_user(&changed).unwrap();
@@ -766,7 +768,7 @@ fn users_are_unique_by_name_and_change_in_place(h: &mut Harness) {
     assert_eq!(
         store.user("bob").unwrap(),
         Some(UserRow { created_at: "2026-11-30T00:00:00Z".to_owned(), ..changed }),
-        "role, hash and disabled change; created_at is kept"
+        "role, hash, disabled and the TOTP secret change; created_at is kept"
     );
     assert_eq!(store.user("carol").unwrap(), None, "set_user never creates");
     assert_eq!(store.user("Bob").unwrap(), None, "names compare exactly");
@@ -845,6 +847,62 @@ fn everything_survives_reopening(h: &mut Harness) {
     assert!(matches!(commit_items(store, &mut [item("itm_b", 'a')]), Err(StoreError::Duplicate(_))));
 }
 
+fn audit_event(actor: &str, target: &str) -> AuditRow {
+    AuditRow {
+        seq: 0,
+        time: "2026-11-30T10:00:00Z".to_owned(),
+        actor: actor.to_owned(),
+        role: "investigator".to_owned(),
+        action: "read".to_owned(),
+        target: target.to_owned(),
+        client: "127.0.0.1".to_owned(),
+        batch: Some(99),
+    }
+}
+
+fn audit_batch(batch: u64, first: u64, last: u64) -> AuditBatchRow {
+    AuditBatchRow { batch, first, last, digest: "ab".repeat(32), log_index: 0 }
+}
+
+/// Audit events are numbered from 1 in arrival order and wait until a
+/// batch commits exactly them with its log entry; a batch over missing or
+/// already-committed events changes nothing.
+fn audit_events_are_numbered_and_committed_once_in_batches(h: &mut Harness) {
+    let store = h.store();
+    commit_items(store, &mut [item("itm_a", 'a')]).unwrap();
+    let seqs: Vec<u64> =
+        ["per_a", "per_b", "itm_a"].iter().map(|t| store.add_audit_event(&audit_event("alice", t)).unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let waiting = store.uncommitted_audit_events().unwrap();
+    assert_eq!(waiting.iter().map(|row| (row.seq, row.batch)).collect::<Vec<_>>(), [(1, None), (2, None), (3, None)]);
+    assert_eq!(waiting[1].target, "per_b");
+
+    let index = store.commit_audit_batch(&audit_batch(1, 1, 2), b"audit entry one").unwrap();
+    assert_eq!(index, 1);
+    assert_eq!(store.log_size().unwrap(), 2);
+    assert_eq!(store.entries(1, 2).unwrap(), [b"audit entry one".to_vec()]);
+    assert_eq!(store.uncommitted_audit_events().unwrap().iter().map(|row| row.seq).collect::<Vec<_>>(), [3]);
+
+    let before = snapshot(store);
+    for bad in [audit_batch(2, 2, 3), audit_batch(2, 3, 4), audit_batch(2, 4, 4)] {
+        assert!(
+            matches!(store.commit_audit_batch(&bad, b"bad"), Err(StoreError::AuditConflict(_))),
+            "{bad:?} must be refused"
+        );
+    }
+    assert_eq!(snapshot(store), before);
+    assert_eq!(store.audit_batches().unwrap(), [AuditBatchRow { log_index: 1, ..audit_batch(1, 1, 2) }]);
+
+    store.commit_audit_batch(&audit_batch(2, 3, 3), b"audit entry two").unwrap();
+    let all = store.audit_events(1, 10).unwrap();
+    assert_eq!(all.iter().map(|row| row.batch).collect::<Vec<_>>(), [Some(1), Some(1), Some(2)]);
+    assert_eq!(store.audit_events(2, 1).unwrap().iter().map(|row| row.seq).collect::<Vec<_>>(), [2]);
+    assert!(store.uncommitted_audit_events().unwrap().is_empty());
+    h.reopen();
+    assert_eq!(h.store().audit_events(1, 10).unwrap(), all);
+    assert_eq!(h.store().audit_batches().unwrap().len(), 2);
+}
+
 /// The trait is object-safe and its implementations can move between threads.
 fn backends_are_send(h: &mut Harness) {
     fn assert_send<T: Send + ?Sized>(_: &T) {}
@@ -903,5 +961,6 @@ every_backend!(
     claim_candidates_are_found_once_and_reviewed_once,
     users_are_unique_by_name_and_change_in_place,
     credentials_belong_to_users_and_are_revoked_once,
+    audit_events_are_numbered_and_committed_once_in_batches,
     backends_are_send,
 );

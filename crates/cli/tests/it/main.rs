@@ -10,6 +10,7 @@ mod bench;
 mod claims;
 mod containers;
 mod crash;
+mod demo;
 mod import;
 mod init;
 mod interop;
