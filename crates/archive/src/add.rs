@@ -45,6 +45,10 @@ pub struct AddConfig {
     /// what the added files were derived from (an analysis: its command,
     /// parameters and input items), recorded in each item's provenance
     pub derived_from: Option<serde_json::Value>,
+    /// record and report input paths relative to this directory (uploads:
+    /// their staging directory, so that the server's own layout is never
+    /// recorded as where a file came from)
+    pub relative_to: Option<PathBuf>,
 }
 
 impl Default for AddConfig {
@@ -58,6 +62,7 @@ impl Default for AddConfig {
             batch_bytes: 1 << 30,
             batch_age: Duration::from_secs(2),
             derived_from: None,
+            relative_to: None,
         }
     }
 }
@@ -226,7 +231,11 @@ impl AddRun<'_> {
     }
 
     fn add_path(&mut self, path: &Path, visited: &mut HashSet<(u64, u64)>) -> Result<()> {
-        let display = path.to_string_lossy().into_owned();
+        let shown = match &self.config.relative_to {
+            Some(base) => path.strip_prefix(base).unwrap_or(path),
+            None => path,
+        };
+        let display = shown.to_string_lossy().into_owned();
         // Follows symbolic links: an input named by the user, or found in a
         // folder, means what it points to. Loops end in ELOOP or in a folder
         // seen twice.

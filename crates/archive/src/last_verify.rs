@@ -36,6 +36,11 @@ pub struct VerifySummary {
     pub record_versions: u64,
     pub objects: u64,
     pub log_size: u64,
+    /// audit events noted, and how many of them the log commits to
+    #[serde(default)]
+    pub audit_events: u64,
+    #[serde(default)]
+    pub audit_committed: u64,
     /// how many problems were found
     pub problem_count: u64,
     /// the first [`MAX_SAVED_PROBLEMS`] of them
@@ -58,6 +63,8 @@ impl VerifySummary {
             time: now_rfc3339(),
             ok: report.ok(),
             items: report.items,
+            audit_events: report.audit_events,
+            audit_committed: report.audit_committed,
             records: report.records,
             record_versions: report.record_versions,
             objects: report.objects,

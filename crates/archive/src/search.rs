@@ -68,6 +68,12 @@ impl Archive {
         Ok(self.open_index()?.handle())
     }
 
+    /// Runs a search on a handle from [`Archive::search_handle`], without
+    /// the archive: errors as [`Archive::search`] reports them.
+    pub fn search_on(handle: &evident_search::SearchHandle, request: &SearchRequest) -> Result<SearchResults> {
+        handle.search(request).map_err(search_error)
+    }
+
     /// Who may see an item or record: its `sensitivity` (absent:
     /// restricted). An id that names nothing is `NotFound`.
     pub fn access_of(&self, id: &str) -> Result<Access> {

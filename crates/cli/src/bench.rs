@@ -5,7 +5,8 @@
 //! resident memory is its own. `evident bench import`: record import and
 //! export beside a plain SQLite insert. `evident bench search`: Evident's
 //! search index beside bare tantivy and SQLite FTS5 on a real corpus (the
-//! measuring is in `evident_search::bench`).
+//! measuring is in `evident_search::bench`). `evident bench http`: the
+//! HTTP server under load beside nginx (`bench_http.rs`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -73,6 +74,33 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// HTTP: the server under load (checkpoint, tile, item, search) beside nginx serving the same tiles
+    Http {
+        /// The corpus the archive is built from: zstd-compressed JSON Lines, {id, lang, title, body} a line
+        #[arg(long, value_name = "PATH", default_value = DEFAULT_SEARCH_CORPUS)]
+        corpus: PathBuf,
+        /// At most this many documents, evenly spread over the corpus
+        #[arg(long, value_name = "N")]
+        max_docs: Option<usize>,
+        /// Seconds of load per target
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        duration: u64,
+        /// Open connections during the load
+        #[arg(long, value_name = "N", default_value_t = 32)]
+        connections: usize,
+        /// Build the archive in DIR and keep it, or reuse the one a previous run built there
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// The load generator
+        #[arg(long, value_enum, default_value_t = crate::bench_http::Generator::Wrk)]
+        generator: crate::bench_http::Generator,
+        /// Run no nginx beside the server (no peer, no ratios)
+        #[arg(long)]
+        no_nginx: bool,
+        /// Print the whole report as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The mixed English/Chinese/UDHR corpus, from the repository's directory.
@@ -136,6 +164,18 @@ pub fn run(which: &BenchCommand) -> Result<ExitCode> {
                 print_search(&report, &work);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Http { corpus, max_docs, duration, connections, keep, generator, no_nginx, json } => {
+            crate::bench_http::run(&crate::bench_http::HttpBenchConfig {
+                corpus: corpus.clone(),
+                max_docs: *max_docs,
+                duration: Duration::from_secs(*duration),
+                connections: *connections,
+                keep: keep.clone(),
+                generator: *generator,
+                no_nginx: *no_nginx,
+                json: *json,
+            })
         }
     }
 }

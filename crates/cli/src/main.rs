@@ -13,6 +13,7 @@ use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, In
 mod accounts;
 mod analyze;
 mod bench;
+mod bench_http;
 mod claims;
 mod demo;
 mod records;

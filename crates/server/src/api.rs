@@ -365,11 +365,27 @@ pub async fn search(
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .collect();
-    with_archive(&state, move |archive| {
-        let results = archive.search(&request)?;
-        Ok(Json(serde_json::to_value(&results).map_err(|e| ApiError::internal(e.to_string()))?))
-    })
-    .await
+    let results = search_concurrently(&state, request).await??;
+    Ok(Json(serde_json::to_value(&results).map_err(|e| ApiError::internal(e.to_string()))?))
+}
+
+/// Runs a search without holding the archive: the archive lock is held
+/// only to bring the index up to date and take a handle on it, and the
+/// search itself runs on the blocking pool beside other searches and
+/// archive calls. The outer error is the server's; the inner one is the
+/// search's (a bad query, say), for the caller to show as it likes.
+pub(crate) async fn search_concurrently(
+    state: &AppState,
+    request: SearchRequest,
+) -> Result<Result<evident_archive::SearchResults, evident_archive::ArchiveError>, ApiError> {
+    let handle = with_archive(state, |archive| Ok(archive.search_handle())).await?;
+    let handle = match handle {
+        Ok(handle) => handle,
+        Err(error) => return Ok(Err(error)),
+    };
+    tokio::task::spawn_blocking(move || Archive::search_on(&handle, &request))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// `GET /api/v1/items/{id}`: the file's metadata, its record and what text

@@ -232,10 +232,20 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, request: Requ
     let user = principal.user.clone();
     let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
     let outcomes = with_archive(&state, move |archive| {
-        // One upload is one item: containers are kept whole, not unpacked.
-        let config = AddConfig { actor: user.clone(), unpack: false, ..AddConfig::default() };
         let mut outcomes: Vec<AddOutcome> = Vec::with_capacity(paths.len());
-        archive.add(&paths, &config, &mut |outcome: &AddOutcome| outcomes.push(outcome.clone()))?;
+        for path in &paths {
+            // One upload is one item: containers are kept whole, not
+            // unpacked. Its path is recorded as the uploaded file name
+            // alone, never the server's staging directory.
+            let config = AddConfig {
+                actor: user.clone(),
+                unpack: false,
+                relative_to: path.parent().map(std::path::Path::to_path_buf),
+                ..AddConfig::default()
+            };
+            archive
+                .add(std::slice::from_ref(path), &config, &mut |outcome: &AddOutcome| outcomes.push(outcome.clone()))?;
+        }
         let mut results = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             let size = match &outcome.item {

@@ -3,7 +3,7 @@
 //! who, what, when and from where. The archive keeps the trail and commits
 //! it to the log (see `evident_archive::audit`).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use evident_archive::{Access, Archive, AuditEvent, Role};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::api::with_archive;
+use crate::api::{ApiQuery, with_archive};
 use crate::auth::Caller;
 use crate::error::ApiError;
 
@@ -59,7 +59,7 @@ pub struct TrailParams {
 pub async fn trail(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<TrailParams>,
+    ApiQuery(params): ApiQuery<TrailParams>,
 ) -> Result<Json<Value>, ApiError> {
     let principal = caller.require()?;
     if principal.role != Role::Admin {

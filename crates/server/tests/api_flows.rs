@@ -287,6 +287,20 @@ async fn traversal_in_file_names_is_stored_under_a_safe_name() {
     // Nothing was written outside the archive's staging area.
     assert!(!temp.path().join("etc").exists() && !dir.join("etc").exists() && !dir.join("tmp/etc").exists());
     assert!(staging_leftovers(&dir).is_empty());
+    // The objects record the uploaded name as where the file came from,
+    // never the server's staging path.
+    let mut pending = vec![dir.join("ocfl")];
+    let mut metadata_files = 0;
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+        } else if path.file_name().is_some_and(|name| name == "evident.json") {
+            metadata_files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("upload-") && !text.contains(dir.to_str().unwrap()), "{text}");
+        }
+    }
+    assert!(metadata_files >= names.len(), "{metadata_files} metadata records read");
 }
 
 #[tokio::test]

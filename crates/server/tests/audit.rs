@@ -34,6 +34,17 @@ async fn call(
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+async fn page(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
 async fn login(app: &axum::Router, name: &str) -> String {
     let (status, body) =
         call(app, "POST", "/api/v1/login", None, Some(json!({"username": name, "password": PASSWORD}))).await;
@@ -122,6 +133,14 @@ async fn restricted_reads_are_audited_and_only_admins_read_the_trail() {
     let (_, paged) = call(&app, "GET", "/api/v1/audit?from=3&limit=5", Some(&admin), None).await;
     assert_eq!(paged["events"].as_array().unwrap().len(), 1);
     assert_eq!(call(&app, "GET", "/api/v1/audit?from=x", Some(&admin), None).await.0, StatusCode::BAD_REQUEST);
+    // The admin's page shows the same trail; other roles may not see it.
+    let (status, html) = page(&app, "/admin/audit", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&restricted) && html.contains("investigator") && html.contains("receipt"), "{html}");
+    assert!(html.contains(r#"href="/admin/audit""#), "admins get the link in the navigation");
+    assert_eq!(page(&app, "/admin/audit", Some(&investigator)).await.0, StatusCode::FORBIDDEN);
+    let (status, _) = page(&app, "/admin/audit", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the public is sent to log in");
     drop(app);
 
     // Committed to the log at the next start (the server was not stopped

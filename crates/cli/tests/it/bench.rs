@@ -90,3 +90,82 @@ fn the_search_benchmark_names_a_missing_corpus() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("no-such-corpus.jsonl.zst"), "{}", stderr(&output));
 }
+
+/// `bench http` with the built-in load generator and no nginx, so that it
+/// needs neither wrk nor nginx: every target answers, nothing fails, the
+/// report names the generator that ran, and `--keep DIR` is reused.
+#[test]
+fn the_http_benchmark_loads_every_target_and_reuses_a_kept_archive() {
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/corpus/mixed-en-zh-udhr.jsonl.zst");
+    let temp = tempfile::tempdir().unwrap();
+    let scratch = temp.path().join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    let keep = temp.path().join("keep");
+    let run = |max_docs: &str, keep: Option<&std::path::Path>| {
+        let mut command = evident_command();
+        command
+            .args(["bench", "http", "--duration", "1", "--connections", "4", "--generator", "builtin", "--no-nginx"])
+            .args(["--json", "--max-docs", max_docs, "--corpus"])
+            .arg(&corpus)
+            .env("TMPDIR", &scratch);
+        if let Some(keep) = keep {
+            command.arg("--keep").arg(keep);
+        }
+        command.output().unwrap()
+    };
+    let report = |output: &std::process::Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}{}", stdout(output), stderr(output));
+        serde_json::from_str(&stdout(output)).unwrap()
+    };
+
+    // Built in a temporary directory, which is removed afterwards.
+    let first = report(&run("24", None));
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "the temporary archive is left behind");
+    assert_eq!(first["generator_kind"], "builtin");
+    assert!(first["generator"].as_str().unwrap().contains("not wrk"), "{}", first["generator"]);
+    assert_eq!((first["docs"].as_u64(), first["public_items"].as_u64()), (Some(24), Some(6)));
+    assert_eq!(first["reused"], false);
+    assert!(first["build_seconds"].as_f64().unwrap() > 0.0);
+    let targets = first["targets"].as_array().unwrap();
+    let keys: Vec<&str> = targets.iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "evident_checkpoint",
+            "evident_tile",
+            "evident_item_public",
+            "evident_item",
+            "evident_item_page",
+            "evident_search"
+        ]
+    );
+    for target in targets {
+        assert!(target["requests"].as_u64().unwrap() > 0, "{target}");
+        assert!(target["requests_per_second"].as_f64().unwrap() > 0.0, "{target}");
+        assert!(target["p99_ms"].as_f64().unwrap() >= target["p50_ms"].as_f64().unwrap(), "{target}");
+        assert_eq!((target["non_2xx"].as_u64(), target["socket_errors"].as_u64()), (Some(0), Some(0)), "{target}");
+    }
+    // 24 items and their records fill no full tile: the widest partial one is fetched
+    assert!(targets[1]["path"].as_str().unwrap().starts_with("/tile/0/000.p/"), "{}", targets[1]);
+    assert_eq!(targets[5]["paths_cycled"], 6);
+    assert_eq!(first["errors"], 0);
+    assert!(first["skipped"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().contains("--no-nginx")));
+    // without nginx there is no ratio; the search aim is still judged
+    assert!(first["ratios"].as_array().unwrap().iter().all(|r| r["met"].is_null() && r["value"].is_null()));
+    assert!(first["aims"][1]["met"].is_boolean(), "{}", first["aims"]);
+
+    // Built in --keep DIR, then reused from there.
+    let built = report(&run("24", Some(&keep)));
+    assert_eq!(built["reused"], false);
+    assert!(keep.join("archive").is_dir() && keep.join("bench-http.json").is_file());
+    assert!(!keep.join("staging").exists() && !keep.join("sample.jsonl").exists());
+    let reused = report(&run("24", Some(&keep)));
+    assert_eq!(reused["reused"], true);
+    assert!(reused["build_seconds"].is_null());
+    assert_eq!(reused["targets"].as_array().unwrap().len(), 6);
+    // ... but not for another selection of the corpus
+    let other = run("30", Some(&keep));
+    assert!(!other.status.success());
+    assert!(stderr(&other).contains("--max-docs 24"), "{}", stderr(&other));
+}

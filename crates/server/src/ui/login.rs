@@ -53,6 +53,9 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    /// the one-time code, for an account with a second factor
+    #[serde(default)]
+    totp: String,
     #[serde(default)]
     next: String,
 }
@@ -83,8 +86,11 @@ pub async fn login(
     if blocked {
         return again("login.rate_limited", StatusCode::TOO_MANY_REQUESTS, form.username);
     }
-    let (name, password) = (form.username.clone(), form.password);
-    let outcome = with_archive(&state, move |archive| Ok(archive.login(&name, &password))).await?;
+    let (name, password, code) = (form.username.clone(), form.password, form.totp);
+    let outcome = with_archive(&state, move |archive| {
+        Ok(archive.login_with_totp(&name, &password, Some(code.as_str()).filter(|code| !code.trim().is_empty())))
+    })
+    .await?;
     let token = {
         let mut limiter = state.limiter.lock().map_err(|_| ApiError::internal("limiter lock poisoned"))?;
         match outcome {
@@ -96,6 +102,10 @@ pub async fn login(
                 limiter.failed(&form.username);
                 drop(limiter);
                 return again("login.failed", StatusCode::UNAUTHORIZED, form.username);
+            }
+            Err(evident_archive::ArchiveError::TotpRequired) => {
+                drop(limiter);
+                return again("login.totp_required", StatusCode::UNAUTHORIZED, form.username);
             }
             Err(other) => return Err(ApiError::from(other).into()),
         }

@@ -14,6 +14,7 @@
 //! browser paths become HTML pages ([`html_errors`]); `/api/` keeps JSON.
 
 pub mod assets;
+mod audit;
 mod dashboard;
 mod errors;
 pub(crate) mod fields;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(search::search_page))
         .route("/findings", get(tables::findings_page))
         .route("/timeline", get(tables::timeline_page))
+        .route("/admin/audit", get(audit::audit_page))
 }
 
 /// What every page's layout (`base.html`) needs, and who is asking.
@@ -154,6 +156,10 @@ impl Layout {
 
     pub fn may_upload(&self) -> bool {
         self.role().is_some_and(Role::may_upload)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Some(Role::Admin)
     }
 
     /// The CSRF token for forms and the `<meta name="csrf-token">` (empty

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use super::fields::href;
 use super::{Layout, PageError, page};
 use crate::AppState;
-use crate::api::with_archive;
 use crate::error::ApiError;
 
 /// Hits per page.
@@ -133,7 +132,7 @@ pub async fn search_page(
     request.offset = offset;
     request.sort = Sort::parse(sort_key).map_err(|e| ApiError::bad_request(e.to_string()))?;
     request.facets = FACETS.iter().map(|(name, _)| (*name).to_owned()).collect();
-    let outcome = with_archive(&state, move |archive| Ok(archive.search(&request))).await?;
+    let outcome = crate::api::search_concurrently(&state, request).await?;
     let results = match outcome {
         Ok(results) => results,
         Err(ArchiveError::Invalid(message)) => {
