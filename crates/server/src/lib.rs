@@ -51,6 +51,7 @@ pub struct AppState {
     log_dir: PathBuf,
     limiter: Arc<Mutex<api::LoginLimiter>>,
     config: Arc<ServerConfig>,
+    log_cache: Arc<log_files::LogCache>,
 }
 
 impl AppState {
@@ -65,6 +66,7 @@ impl AppState {
             log_dir,
             limiter: Arc::new(Mutex::new(api::LoginLimiter::default())),
             config: Arc::new(config),
+            log_cache: Arc::new(log_files::LogCache::default()),
         }
     }
 }

@@ -3,9 +3,13 @@
 //! Full tiles never change, so they are immutable for caches; partial tiles
 //! and the checkpoint are replaced as the log grows.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,15 +28,69 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    serve_file(state.log_dir.join("checkpoint"), "text/plain; charset=utf-8", CHECKPOINT).await
+    // Read on the request's own thread: the file is a few hundred bytes,
+    // replaced atomically by rename, and a hop to the blocking pool costs
+    // more than the read. Never cached: it changes with every publish.
+    let bytes: Bytes = read(&state.log_dir.join("checkpoint"))?.into();
+    Ok(respond(bytes, "text/plain; charset=utf-8", CHECKPOINT))
 }
 
 pub async fn tile(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Result<Response, ApiError> {
     let Some(relative) = tile_path(&path) else {
         return Err(ApiError::not_found("tile at that path"));
     };
-    let cache = if path.contains(".p/") { PARTIAL } else { IMMUTABLE };
-    serve_file(state.log_dir.join("tile").join(relative), "application/octet-stream", cache).await
+    let full = !path.contains(".p/");
+    let file = state.log_dir.join("tile").join(relative);
+    if full && let Some(bytes) = state.log_cache.tile(&file) {
+        return Ok(respond(bytes, "application/octet-stream", IMMUTABLE));
+    }
+    let read_path = file.clone();
+    let bytes: Bytes = tokio::task::spawn_blocking(move || read(&read_path))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??
+        .into();
+    if full {
+        state.log_cache.keep_tile(file, bytes.clone());
+    }
+    Ok(respond(bytes, "application/octet-stream", if full { IMMUTABLE } else { PARTIAL }))
+}
+
+/// Full tiles in memory: they never change once written, so a cached copy
+/// is never stale; up to [`LogCache::MAX_TILE_BYTES`] in all.
+#[derive(Default)]
+pub struct LogCache {
+    tiles: RwLock<HashMap<PathBuf, Bytes>>,
+    tile_bytes: AtomicUsize,
+}
+
+impl LogCache {
+    /// The most tile bytes kept; tiles beyond it are read from disk.
+    pub const MAX_TILE_BYTES: usize = 64 << 20;
+
+    fn tile(&self, path: &Path) -> Option<Bytes> {
+        self.tiles.read().ok()?.get(path).cloned()
+    }
+
+    fn keep_tile(&self, path: PathBuf, bytes: Bytes) {
+        if self.tile_bytes.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len() > Self::MAX_TILE_BYTES {
+            self.tile_bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+            return;
+        }
+        if let Ok(mut tiles) = self.tiles.write()
+            && let Some(previous) = tiles.insert(path, bytes)
+        {
+            self.tile_bytes.fetch_sub(previous.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+fn respond(bytes: Bytes, content_type: &'static str, cache: &'static str) -> Response {
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
 }
 
 /// A tile path as C2SP writes it, or `None`: `entries/` or a level of at
@@ -70,17 +128,6 @@ pub fn tile_path(path: &str) -> Option<PathBuf> {
         }
     }
     (saw_index && parts.next().is_none()).then_some(relative)
-}
-
-async fn serve_file(path: PathBuf, content_type: &'static str, cache: &'static str) -> Result<Response, ApiError> {
-    let bytes =
-        tokio::task::spawn_blocking(move || read(&path)).await.map_err(|e| ApiError::internal(e.to_string()))??;
-    let mut response = (StatusCode::OK, bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    Ok(response)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ApiError> {

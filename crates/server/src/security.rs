@@ -1,13 +1,18 @@
 //! Security headers on every response, and the per-request CSP nonce.
 //!
-//! [`headers`] runs around every request: it draws a fresh random nonce,
-//! hands it to the handlers (extractor [`CspNonce`]), and sets on the
-//! response a strict Content-Security-Policy that allows only scripts
+//! [`headers`] runs around every request: it offers the handlers a fresh
+//! random nonce (extractor [`CspNonce`], drawn on first use) and sets on
+//! the response a strict Content-Security-Policy that allows only scripts
 //! carrying that nonce (and what they load, `'strict-dynamic'`), styles
 //! from this origin, and nothing inline: no `'unsafe-inline'` anywhere, so
 //! an injected `<script>` or `onclick=` does not run even if escaping ever
-//! failed. A handler that set its own policy (the file download sets a
-//! sandbox) keeps it; the other headers are added only when absent too.
+//! failed. A response whose handler never asked for a nonce (the log's
+//! tiles, JSON) gets the same policy with no script allowed at all, and
+//! costs no random draw. A handler that set its own policy (the file
+//! download sets a sandbox) keeps it; the other headers are added only
+//! when absent too.
+
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -41,11 +46,27 @@ impl<S: Send + Sync> FromRequestParts<S> for CspNonce {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<CspNonce, ApiError> {
-        parts.extensions.get::<CspNonce>().cloned().ok_or_else(|| {
+        let slot = parts.extensions.get::<NonceSlot>().ok_or_else(|| {
             ApiError::internal("no CSP nonce: the security layer is not installed in front of this route")
-        })
+        })?;
+        if let Some(nonce) = slot.0.get() {
+            return Ok(nonce.clone());
+        }
+        let fresh = CspNonce::fresh().map_err(|error| {
+            tracing::error!(%error, "no randomness for a CSP nonce");
+            ApiError::internal("no randomness for the page's security nonce")
+        })?;
+        Ok(slot.0.get_or_init(|| fresh).clone())
     }
 }
+
+/// Where a request's nonce is kept once a handler asks for one.
+#[derive(Clone, Default)]
+struct NonceSlot(Arc<OnceLock<CspNonce>>);
+
+/// The policy of a response that runs no script (no nonce was asked for).
+pub const NO_SCRIPT_POLICY: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+     media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The policy for a response whose scripts carry `nonce`.
 pub fn content_security_policy(nonce: &CspNonce) -> String {
@@ -59,16 +80,10 @@ pub fn content_security_policy(nonce: &CspNonce) -> String {
 /// The middleware: a nonce for the handlers, the security headers on the
 /// response (each only if the handler did not set it).
 pub async fn headers(mut request: Request, next: Next) -> Response {
-    let nonce = match CspNonce::fresh() {
-        Ok(nonce) => nonce,
-        Err(error) => {
-            tracing::error!(%error, "no randomness for a CSP nonce");
-            return ApiError::internal("no randomness for the page's security nonce").into_response();
-        }
-    };
-    request.extensions_mut().insert(nonce.clone());
+    let slot = NonceSlot::default();
+    request.extensions_mut().insert(slot.clone());
     let mut response = next.run(request).await;
-    let policy = content_security_policy(&nonce);
+    let policy = slot.0.get().map(content_security_policy);
     let headers = response.headers_mut();
     let fixed: [(HeaderName, &'static str); 4] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -82,6 +97,10 @@ pub async fn headers(mut request: Request, next: Next) -> Response {
         }
     }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let Some(policy) = policy else {
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(NO_SCRIPT_POLICY));
+            return response;
+        };
         match HeaderValue::from_str(&policy) {
             Ok(value) => {
                 headers.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -109,5 +128,11 @@ mod tests {
         assert!(policy.contains(&format!("'nonce-{}'", one.as_str())), "{policy}");
         assert!(!policy.contains("unsafe"), "{policy}");
         assert!(policy.starts_with("default-src 'none';"), "{policy}");
+        assert!(!NO_SCRIPT_POLICY.contains("unsafe") && NO_SCRIPT_POLICY.contains("script-src 'none'"));
+        assert_eq!(
+            policy.replace(&format!("'nonce-{}' 'strict-dynamic'", one.as_str()), "'none'"),
+            NO_SCRIPT_POLICY,
+            "the two policies differ only in what scripts they allow"
+        );
     }
 }
