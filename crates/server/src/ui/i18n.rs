@@ -248,6 +248,23 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("audit.earlier", "Earlier events", "更早的记录"),
     ("audit.later", "Later events", "更晚的记录"),
     ("nav.audit", "Audit trail", "审计记录"),
+    ("publish.title", "Publish on the portal", "发布到公开门户"),
+    ("publish.unpublish_title", "Take off the portal", "从公开门户撤下"),
+    (
+        "publish.intro",
+        "Publishing makes this public on the portal for anyone to read, and is recorded in the log. It publishes \
+         nothing else: linked items and records stay as they are.",
+        "发布后任何人都可以在公开门户上阅读此内容，发布操作记入日志。不会连带发布其他内容：关联的条目和记录保持原状。",
+    ),
+    (
+        "publish.unpublish_intro",
+        "Taking it off the portal is recorded in the log with your reason; what was public before stays in the history.",
+        "撤下操作连同理由记入日志；此前公开过的内容仍保留在历史中。",
+    ),
+    ("publish.reason", "Reason (optional)", "理由（可选）"),
+    ("publish.reason_required", "Reason (required)", "理由（必填）"),
+    ("publish.publish", "Publish", "发布"),
+    ("publish.unpublish", "Take off the portal", "撤下"),
     (
         "login.totp_hint",
         "Only if your account has a second factor: the six digits your authenticator app shows.",

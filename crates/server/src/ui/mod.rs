@@ -21,6 +21,7 @@ pub(crate) mod fields;
 pub mod i18n;
 mod items;
 mod login;
+mod publishing;
 mod records;
 mod search;
 mod tables;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/findings", get(tables::findings_page))
         .route("/timeline", get(tables::timeline_page))
         .route("/admin/audit", get(audit::audit_page))
+        .route("/publish/{id}", axum::routing::post(publishing::publish))
 }
 
 /// What every page's layout (`base.html`) needs, and who is asking.
