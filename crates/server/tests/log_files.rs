@@ -32,7 +32,7 @@ async fn full_tiles_come_from_memory_once_read_and_the_checkpoint_never_does() {
     }
     archive
         .add(
-            &[inputs.clone()],
+            std::slice::from_ref(&inputs),
             &AddConfig { actor: "tester".into(), ..AddConfig::default() },
             &mut |_: &evident_archive::AddOutcome| {},
         )
