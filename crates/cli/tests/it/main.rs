@@ -11,6 +11,7 @@ mod claims;
 mod containers;
 mod crash;
 mod demo;
+mod e2e;
 mod import;
 mod init;
 mod interop;
