@@ -16,12 +16,15 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use evident_core::{EntryFile, ItemId, LogEntry, Sha256Hex};
+use evident_core::{EntryCommitment, EntryFile, ItemId, LogEntry, Sha256Hex};
 use evident_objects::{ObjectDraft, ObjectsError, StagedObject, VersionInfo, sync_filesystem};
-use evident_store::ItemRecord;
+use evident_store::{ItemRecord, SealedItemRow};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::seal::{
+    EncryptingReader, SEALED_FILE_NAME, SEALED_MEDIA_TYPE, SEALED_PLACEHOLDER, SealedItemView, Sensitivity, seal_error,
+};
 use crate::{Archive, ArchiveError, Result, format_rfc3339, now_rfc3339};
 
 /// Settings for one `add` run.
@@ -49,6 +52,11 @@ pub struct AddConfig {
     /// their staging directory, so that the server's own layout is never
     /// recorded as where a file came from)
     pub relative_to: Option<PathBuf>,
+    /// how sensitive the new items are: `Restricted` (the default);
+    /// `Public` also publishes each new item's record (a logged record
+    /// version with `sensitivity: public`); `Sealed` encrypts each file at
+    /// rest and commits to it with a salted commitment (`seal.rs`)
+    pub sensitivity: Sensitivity,
 }
 
 impl Default for AddConfig {
@@ -63,6 +71,7 @@ impl Default for AddConfig {
             batch_age: Duration::from_secs(2),
             derived_from: None,
             relative_to: None,
+            sensitivity: Sensitivity::Restricted,
         }
     }
 }
@@ -124,16 +133,32 @@ impl Archive {
         // Fail before adding anything if the run could not sign its
         // checkpoint or the log it would extend is damaged.
         self.signer()?;
+        if config.sensitivity == Sensitivity::Sealed {
+            self.keyring()?;
+        }
         self.publish()?;
         let log = self.log();
         crate::log::load_edge(&log, &log.open_checkpoint(&self.verifier)?)?;
-        let mut run =
-            AddRun { archive: self, config, observer, batch: Batch::default(), summary: AddSummary::default() };
+        let mut run = AddRun {
+            archive: self,
+            config,
+            observer,
+            batch: Batch::default(),
+            summary: AddSummary::default(),
+            added: Vec::new(),
+        };
         for input in inputs {
             run.add_input(input)?;
         }
         run.commit_batch()?;
         let mut summary = run.summary;
+        let added = run.added;
+        if config.sensitivity == Sensitivity::Public {
+            // Each is durable already; publishing is a logged record version.
+            for id in &added {
+                self.publish_record(id, &config.actor, "added as public")?;
+            }
+        }
         summary.log_size = self.publish()?;
         self.update_index_quietly();
         Ok(summary)
@@ -145,6 +170,8 @@ struct StagedItem {
     staged: StagedObject,
     record: ItemRecord,
     entry: Vec<u8>,
+    /// a sealed item's keys, stored before the item commits
+    sealed: Option<SealedItemRow>,
 }
 
 enum Pending {
@@ -169,6 +196,8 @@ struct AddRun<'a> {
     observer: &'a mut dyn AddObserver,
     batch: Batch,
     summary: AddSummary,
+    /// the ids reported `added`, in order
+    added: Vec<String>,
 }
 
 /// Where an item's bytes came from, for its metadata record.
@@ -209,6 +238,22 @@ struct MetadataRecord<'a> {
     added_by: &'a str,
     added_at: &'a str,
     provenance: &'a Provenance,
+}
+
+/// The metadata record (`evident.json`) of a sealed item's object: only
+/// what is public anyway, and the sealed box of the rest.
+#[derive(Serialize)]
+struct SealedMetadataRecord<'a> {
+    format: &'static str,
+    id: &'a str,
+    file: &'a str,
+    /// of the sealed stream
+    sha256: &'a str,
+    size: u64,
+    added_by: &'a str,
+    added_at: &'a str,
+    /// base64 of the sealed metadata box (kind `F`, field `item.metadata`)
+    sealed_metadata: &'a str,
 }
 
 /// One source of bytes to become an item.
@@ -515,6 +560,9 @@ impl AddRun<'_> {
         self.observer.file_started(&source.display, size_hint);
         let id = new_item_id()?;
         let mut draft = ObjectDraft::new(&self.archive.layout.tmp(), id.as_str())?;
+        if self.config.sensitivity == Sensitivity::Sealed {
+            return self.stage_sealed(source, id, draft, check_after);
+        }
         let file_name = logical_file_name(&source.original_name);
         let mut sniffer = Sniffer { inner: source.reader, head: Vec::new(), observer: &mut *self.observer };
         let digest = match draft.add_file(&file_name, &mut sniffer, source.limit) {
@@ -594,7 +642,121 @@ impl AddRun<'_> {
             version: "v1".to_owned(),
             log_index: 0,
         };
-        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry }))))
+        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry, sealed: None }))))
+    }
+
+    /// Stages a sealed item: the file is encrypted on its way into the
+    /// object (only ciphertext is written, and hashed for the inventory),
+    /// its metadata is sealed, and its entry carries a salted commitment.
+    /// Sealed items are never looked up as duplicates: the plaintext digest
+    /// is not stored anywhere it could be compared.
+    fn stage_sealed(
+        &mut self,
+        source: Source<'_>,
+        id: ItemId,
+        mut draft: ObjectDraft,
+        check_after: impl FnOnce(u64) -> Result<(), String>,
+    ) -> Result<Result<Staged, String>> {
+        let object = crate::seal::object_id(id.as_str())?;
+        let (key, wrapped) = self.archive.keyring()?.new_data_key(&object).map_err(seal_error)?;
+        let mut sniffer = Sniffer { inner: source.reader, head: Vec::new(), observer: &mut *self.observer };
+        let mut encrypting = EncryptingReader::new(&key, &object, &mut sniffer, source.limit)?;
+        let limit = match source.limit {
+            u64::MAX => u64::MAX,
+            limit => evident_seal::sealed_stream_len(limit),
+        };
+        let added = draft.add_file(SEALED_FILE_NAME, &mut encrypting, limit);
+        let (sha256, size) = encrypting.plaintext_digest();
+        let head = zeroize::Zeroizing::new(std::mem::take(&mut sniffer.head));
+        let digest = match added {
+            Ok(digest) => digest,
+            Err(error) => {
+                draft.abandon();
+                return match error {
+                    ObjectsError::Source(message) => Ok(Err(message)),
+                    ObjectsError::TooLarge { limit, .. } => Ok(Err(format!(
+                        "yields more than its declared {limit} bytes; refused (corrupt archive or decompression bomb)"
+                    ))),
+                    other => Err(other.into()),
+                };
+            }
+        };
+        if let Err(reason) = check_after(size) {
+            draft.abandon();
+            return Ok(Err(reason));
+        }
+        let added_at = now_rfc3339();
+        let actor = self.config.actor.clone();
+        let provenance_json =
+            serde_json::to_string(&source.provenance).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let view = SealedItemView {
+            id: id.to_string(),
+            original_name: source.original_name,
+            original_path: source.original_path,
+            modified: source.modified,
+            media_type: detect_media_type(&head, &source.display),
+            size,
+            sha256: hex::encode(sha256),
+            provenance: Some(provenance_json),
+        };
+        let parts = crate::seal::seal_parts(&key, &wrapped, &object, &view, &sha256)?;
+        drop(view);
+        let record = SealedMetadataRecord {
+            format: "evident-sealed-item/1",
+            id: id.as_str(),
+            file: SEALED_FILE_NAME,
+            sha256: &digest.sha256,
+            size: digest.size,
+            added_by: &actor,
+            added_at: &added_at,
+            sealed_metadata: &base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                &parts.sealed_metadata,
+            ),
+        };
+        let mut record_json = serde_json::to_vec_pretty(&record).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        record_json.push(b'\n');
+        draft.add_bytes("evident.json", &record_json)?;
+        let staged = draft.finish(VersionInfo {
+            created: added_at.clone(),
+            message: "evident add".to_owned(),
+            user_name: actor.clone(),
+            user_address: None,
+        })?;
+        let inventory = Sha256Hex::parse(staged.inventory_digest())
+            .map_err(|detail| ArchiveError::Corrupted { what: "staged inventory digest".to_owned(), detail })?;
+        let entry = LogEntry::sealed_item_add(
+            &id,
+            added_at.clone(),
+            actor.clone(),
+            &inventory,
+            vec![EntryCommitment { name: SEALED_FILE_NAME.to_owned(), commitment: parts.commitment.clone() }],
+        )
+        .encode()
+        .map_err(|e| ArchiveError::Invalid(format!("log entry for {}: {e}", source.display)))?;
+        let item = ItemRecord {
+            id: id.to_string(),
+            sha256: digest.sha256,
+            size: digest.size,
+            media_type: SEALED_MEDIA_TYPE.to_owned(),
+            original_name: SEALED_PLACEHOLDER.to_owned(),
+            original_path: SEALED_PLACEHOLDER.to_owned(),
+            file_name: SEALED_FILE_NAME.to_owned(),
+            modified: None,
+            added_by: actor,
+            added_at,
+            provenance: None,
+            inventory_digest: inventory.to_string(),
+            version: "v1".to_owned(),
+            log_index: 0,
+        };
+        let sealed = SealedItemRow {
+            item_id: id.to_string(),
+            wrapped_key: parts.wrapped_key,
+            sealed_salt: parts.sealed_salt,
+            sealed_metadata: parts.sealed_metadata,
+        };
+        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry, sealed: Some(sealed) }))))
     }
 
     fn existing_item(&self, sha256: &str) -> Result<Option<String>> {
@@ -614,7 +776,9 @@ impl AddRun<'_> {
             Ok(Staged::New(staged)) => {
                 self.batch.started.get_or_insert_with(Instant::now);
                 self.batch.bytes += staged.record.size;
-                self.batch.staged_digests.insert(staged.record.sha256.clone(), staged.record.id.clone());
+                if staged.sealed.is_none() {
+                    self.batch.staged_digests.insert(staged.record.sha256.clone(), staged.record.id.clone());
+                }
                 self.batch.outcomes.push(Pending::Added { path: display, item: self.batch.items.len() });
                 self.batch.items.push(*staged);
                 self.maybe_commit()
@@ -648,6 +812,12 @@ impl AddRun<'_> {
             sync_filesystem(&archive.layout.tmp())?;
             let ids: Vec<String> = batch.items.iter().map(|i| i.record.id.clone()).collect();
             archive.store.add_pending(&ids)?;
+            // Sealed keys after the pending markers (recovery removes the
+            // keys of a pending id that has no item) and before the items.
+            let sealed: Vec<SealedItemRow> = batch.items.iter().filter_map(|i| i.sealed.clone()).collect();
+            if !sealed.is_empty() {
+                archive.store.put_sealed_items(&sealed)?;
+            }
             let mut records = Vec::with_capacity(batch.items.len());
             let mut entries = Vec::with_capacity(batch.items.len());
             for item in batch.items {
@@ -675,11 +845,14 @@ impl AddRun<'_> {
                     let record = &records[item];
                     self.summary.added += 1;
                     self.summary.bytes_added += record.size;
+                    self.added.push(record.id.clone());
+                    // A sealed item's plaintext digest is never shown (output is often logged).
+                    let sealed = record.media_type == SEALED_MEDIA_TYPE;
                     AddOutcome {
                         path,
                         status: AddStatus::Added,
                         item: Some(record.id.clone()),
-                        sha256: Some(record.sha256.clone()),
+                        sha256: (!sealed).then(|| record.sha256.clone()),
                         error: None,
                     }
                 }

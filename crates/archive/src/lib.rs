@@ -35,6 +35,7 @@ mod log;
 mod publish;
 mod receipt;
 mod records;
+mod seal;
 mod search;
 mod verify;
 mod visible_export;
@@ -59,8 +60,12 @@ pub use import::{ImportConfig, ImportReport, RowProblem, import_format};
 pub use last_verify::{MAX_SAVED_PROBLEMS, VERIFY_SUMMARY_FORMAT, VerifyProblem, VerifySummary};
 pub use layout::ArchiveSettings;
 pub use publish::{PUBLISHED_PREFIX, Publication, UNPUBLISHED_PREFIX};
-pub use receipt::{ReceiptVerdict, check_receipt};
+pub use receipt::{ReceiptVerdict, check_receipt, check_sealed_receipt};
 pub use records::{FieldChange, RecordChange, RecordView};
+pub use seal::{
+    KekInit, KekUnlock, SEALED_FILE_NAME, SEALED_MEDIA_TYPE, SEALED_PLACEHOLDER, SealInitReport, SealedItemView,
+    Sensitivity,
+};
 pub use search::{ReindexObserver, ReindexReport};
 pub use verify::{Problem, VerifyReport};
 
@@ -85,6 +90,9 @@ pub enum ArchiveError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// sealing is not set up, or the key-encryption key is missing or wrong
+    #[error("{0}")]
+    Sealed(String),
     /// the password was right, but the account has a second factor and no
     /// one-time code came with it
     #[error("this account needs a one-time code from its authenticator app as well")]
@@ -137,6 +145,10 @@ pub struct Archive {
     search_index: Option<evident_search::SearchIndex>,
     /// the last TOTP step each user signed in with, so a code is good once
     totp_used: std::collections::HashMap<String, u64>,
+    /// how to unlock the key-encryption key, if the command said (`seal.rs`)
+    kek_unlock: Option<seal::KekUnlock>,
+    /// the key-encryption key, unlocked on first use
+    keyring: std::cell::OnceCell<evident_seal::Keyring>,
     _lock: fs::File,
 }
 
@@ -172,6 +184,8 @@ impl Archive {
             objects,
             search_index: None,
             totp_used: std::collections::HashMap::new(),
+            kek_unlock: None,
+            keyring: std::cell::OnceCell::new(),
             _lock: lock,
         };
         archive.recover()?;
@@ -228,6 +242,11 @@ impl Archive {
                 tracing::warn!(object = %id, "removing an object that an interrupted add installed but never committed");
                 self.objects.remove_object(&id)?;
                 evident_objects::sync_filesystem(self.objects.path())?;
+            }
+            // The keys of a sealed item that never committed (they are
+            // stored before the item).
+            if self.store.item(&id)?.is_none() {
+                self.store.remove_sealed_item(&id)?;
             }
             self.store.clear_pending(&id)?;
         }

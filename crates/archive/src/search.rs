@@ -211,7 +211,10 @@ impl Archive {
     /// Reads an item's file (up to the extraction limit) and extracts its
     /// text; the outcome is also what the item's record says about its text.
     pub(crate) fn extract_item(&self, item: &ItemRecord) -> (ItemText, Extraction) {
-        let extraction = if item.size > MAX_INPUT_BYTES {
+        // Sealed content is never indexed: the index is plaintext on disk.
+        let extraction = if item.media_type == crate::SEALED_MEDIA_TYPE {
+            Extraction::NoText { format: "sealed".to_owned() }
+        } else if item.size > MAX_INPUT_BYTES {
             // A large video or archive has no text anyway: say that, from its
             // first bytes, rather than "too large".
             match self.read_item_head(item) {

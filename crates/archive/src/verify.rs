@@ -34,6 +34,13 @@ pub struct VerifyReport {
     /// audit events noted, and how many of them a log entry commits to
     pub audit_events: u64,
     pub audit_committed: u64,
+    /// sealed items, and how many of them could not be opened (no key-
+    /// encryption key): their ciphertext, inventories and log entries are
+    /// checked, but not their content against their commitments
+    pub sealed: u64,
+    pub sealed_unopened: u64,
+    /// why sealed items could not be opened, if they could not
+    pub sealed_locked: Option<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -54,6 +61,42 @@ impl Collector<'_> {
         (self.observer)(&problem);
         self.problems.push(problem);
     }
+}
+
+/// A sealed item: its entry must be a sealed one with one commitment, and
+/// it must have its keys. With the KEK, its content is decrypted and
+/// checked against the commitment; without, it is counted as unopened (its
+/// ciphertext is still checked against the inventory like any file).
+fn check_sealed(
+    archive: &Archive,
+    item: &evident_store::ItemRecord,
+    entry: &LogEntry,
+    has_keys: bool,
+    report: &mut VerifyReport,
+    found: &mut Collector<'_>,
+) -> Result<()> {
+    report.sealed += 1;
+    if !entry.is_sealed() {
+        found.problem(&item.id, "the item has sealed keys but its log entry is not a sealed one");
+        return Ok(());
+    }
+    if !has_keys {
+        found.problem(&item.id, "its log entry is sealed but the item has no sealed keys (lost or forgotten)");
+        return Ok(());
+    }
+    let Some(commitment) = entry.commitments().iter().find(|c| c.name == item.file_name) else {
+        found.problem(&item.id, format!("log entry {} has no commitment to {}", item.log_index, item.file_name));
+        return Ok(());
+    };
+    if let Err(error) = archive.keyring() {
+        report.sealed_unopened += 1;
+        report.sealed_locked.get_or_insert_with(|| error.to_string());
+        return Ok(());
+    }
+    if let Some(reason) = archive.check_sealed_commitment(&item.id, &commitment.commitment)? {
+        found.problem(&item.id, reason);
+    }
+    Ok(())
 }
 
 pub(crate) fn verify(
@@ -116,7 +159,10 @@ pub(crate) fn verify(
                         format!("log entry {} commits to another inventory than the database records", item.log_index),
                     );
                 }
-                if !entry.files().iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
+                let sealed_keys = archive.store.sealed_item(&item.id)?.is_some();
+                if entry.is_sealed() || sealed_keys {
+                    check_sealed(archive, item, &entry, sealed_keys, &mut report, &mut found)?;
+                } else if !entry.files().iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
                     found.problem(
                         &item.id,
                         format!("log entry {} does not carry the item's sha256 and size", item.log_index),

@@ -8,7 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use evident_archive::{AddConfig, AddObserver, AddOutcome, AddStatus, Archive, InitConfig};
+use std::os::unix::fs::OpenOptionsExt;
+
+use evident_archive::{
+    AddConfig, AddObserver, AddOutcome, AddStatus, Archive, InitConfig, KekInit, KekUnlock, Sensitivity,
+};
 
 mod accounts;
 mod analyze;
@@ -28,8 +32,59 @@ struct Cli {
     /// The log's signing key, when it is not where `init` put it
     #[arg(long, global = true, env = "EVIDENT_KEY_FILE", value_name = "PATH")]
     key_file: Option<PathBuf>,
+    /// The archive's key-encryption key file, for sealed items (default: DIR.keys/kek beside the archive)
+    #[arg(long, global = true, env = "EVIDENT_KEK_FILE", value_name = "PATH")]
+    kek_file: Option<PathBuf>,
+    /// Derive the key-encryption key from a passphrase (read from EVIDENT_KEK_PASSPHRASE, else asked for)
+    #[arg(long, global = true)]
+    passphrase: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand)]
+enum SealCommand {
+    /// Create the key-encryption key (a key file outside the archive, by default DIR.keys/kek, or --passphrase)
+    Init,
+}
+
+fn parse_sensitivity(text: &str) -> Result<Sensitivity, String> {
+    Sensitivity::parse(text)
+}
+
+/// How this command unlocks the key-encryption key, from --kek-file / EVIDENT_KEK_FILE or --passphrase.
+fn kek_unlock(cli: &Cli) -> Result<Option<KekUnlock>> {
+    if cli.passphrase {
+        return Ok(Some(KekUnlock::Passphrase(read_passphrase("passphrase of the archive's key-encryption key: ")?)));
+    }
+    Ok(cli.kek_file.clone().map(KekUnlock::KeyFile))
+}
+
+fn read_passphrase(prompt: &str) -> Result<zeroize::Zeroizing<String>> {
+    if let Ok(passphrase) = std::env::var("EVIDENT_KEK_PASSPHRASE") {
+        return Ok(zeroize::Zeroizing::new(passphrase));
+    }
+    Ok(zeroize::Zeroizing::new(rpassword::prompt_password(prompt).context("cannot read the passphrase")?))
+}
+
+/// Gives a newly opened archive its key-encryption key: a key file (`--kek-file`, else `DIR.keys/kek`) or a
+/// passphrase.
+fn init_sealing(cli: &Cli, archive: &mut Archive) -> Result<()> {
+    let init = if cli.passphrase {
+        KekInit::Passphrase(read_passphrase("passphrase for the new key-encryption key (12 characters or more): ")?)
+    } else {
+        KekInit::KeyFile(cli.kek_file.clone())
+    };
+    let report = archive.init_sealing(&init).context("cannot create the key-encryption key")?;
+    match &report.key_file {
+        Some(path) => eprintln!(
+            "key-encryption key {} in {} (back it up apart from the archive: without it sealed items are lost)",
+            report.key_id,
+            path.display()
+        ),
+        None => eprintln!("key-encryption key {} derived from the passphrase", report.key_id),
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -64,6 +119,20 @@ enum Command {
         /// Commit (and report) at most this many items at a time
         #[arg(long, env = "EVIDENT_BATCH_ITEMS", value_name = "N", default_value_t = AddConfig::default().batch_items)]
         batch_items: usize,
+        /// public (published at once), restricted (investigators and reviewers) or sealed (encrypted at rest)
+        #[arg(long, value_name = "LEVEL", default_value = "restricted", value_parser = parse_sensitivity)]
+        sensitivity: Sensitivity,
+    },
+    /// Sealing: give an archive made before sealing existed its key-encryption key
+    Seal {
+        #[command(subcommand)]
+        command: SealCommand,
+    },
+    /// Write a sealed item's plaintext (decrypted with the key-encryption key) to a file or stdout
+    Unseal {
+        item: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print the latest signed checkpoint
     Checkpoint,
@@ -74,6 +143,12 @@ enum Command {
         item: String,
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// For a sealed item: also write the opening of its commitment (its salt) to FILE, for a named person
+        #[arg(long, value_name = "FILE")]
+        reveal: Option<PathBuf>,
+        /// Who asks for the opening (recorded in the audit trail)
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
     },
     /// Check a receipt offline against a file and a verifier key (no archive needed)
     CheckReceipt {
@@ -82,6 +157,9 @@ enum Command {
         file: PathBuf,
         #[arg(long, value_name = "VKEY")]
         key: String,
+        /// The opening of a sealed item's commitment (from `evident receipt ITEM --reveal FILE`)
+        #[arg(long, value_name = "FILE")]
+        opening: Option<PathBuf>,
     },
     /// Re-hash every object and check every inventory, entry, tile and the checkpoint
     Verify {
@@ -323,7 +401,12 @@ fn archive_dir(cli_archive: &Option<PathBuf>) -> Result<PathBuf> {
 
 fn open(cli: &Cli) -> Result<Archive> {
     let dir = archive_dir(&cli.archive)?;
-    Archive::open(&dir, cli.key_file.as_deref()).with_context(|| format!("cannot open the archive {}", dir.display()))
+    let mut archive = Archive::open(&dir, cli.key_file.as_deref())
+        .with_context(|| format!("cannot open the archive {}", dir.display()))?;
+    if let Some(unlock) = kek_unlock(cli)? {
+        archive.set_kek(unlock);
+    }
+    Ok(archive)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -340,13 +423,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = Archive::init(&dir, &InitConfig { origin, key_file: cli.key_file.clone() })
                 .with_context(|| format!("cannot create an archive at {}", dir.display()))?;
             eprintln!("created the archive {} (log key in {})", dir.display(), report.key_file.display());
+            let mut archive = Archive::open(&dir, cli.key_file.as_deref())
+                .with_context(|| format!("cannot open the archive {}", dir.display()))?;
+            init_sealing(&cli, &mut archive)?;
             eprintln!("the log's verifier key, to give to anyone who checks receipts:");
             println!("{}", report.verifier_key);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Add { paths, json, actor, no_unpack, max_expansion_ratio, max_unpacked_bytes, batch_items } => {
+        Command::Add {
+            paths,
+            json,
+            actor,
+            no_unpack,
+            max_expansion_ratio,
+            max_unpacked_bytes,
+            batch_items,
+            sensitivity,
+        } => {
             let mut archive = open(&cli)?;
             let config = AddConfig {
+                sensitivity: *sensitivity,
                 actor: actor.clone().unwrap_or_else(default_actor),
                 unpack: !no_unpack,
                 max_expansion_ratio: *max_expansion_ratio,
@@ -375,9 +471,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", archive.verifier_key());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Receipt { item, output } => {
+        Command::Seal { command: SealCommand::Init } => {
+            let mut archive = open(&cli)?;
+            init_sealing(&cli, &mut archive)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unseal { item, output } => {
             let archive = open(&cli)?;
+            match output {
+                Some(path) => {
+                    // Written beside its destination and renamed into place only when complete and checked.
+                    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    let mut temp = tempfile::NamedTempFile::new_in(parent)
+                        .with_context(|| format!("cannot write in {}", parent.display()))?;
+                    archive.read_sealed(item, temp.as_file_mut())?;
+                    temp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                None => {
+                    // Checked before a byte is printed: a prefix of a damaged item is never shown as the item.
+                    archive.read_sealed(item, &mut std::io::sink())?;
+                    let mut stdout = std::io::stdout().lock();
+                    archive.read_sealed(item, &mut stdout)?;
+                    stdout.flush()?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Receipt { item, output, reveal, actor } => {
+            let mut archive = open(&cli)?;
             let receipt = archive.receipt(item)?;
+            if let Some(path) = reveal {
+                let opening = archive.reveal_opening(item, &actor.clone().unwrap_or_else(default_actor))?;
+                archive.commit_audit()?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+                file.write_all(opening.as_bytes())
+                    .and_then(|()| file.write_all(b"\n"))
+                    .and_then(|()| file.sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "wrote the opening of {item}'s commitment to {}: with it, anyone can test a guess of the file; \
+                     give it only to the person it is for",
+                    path.display()
+                );
+            }
             match output {
                 Some(path) => {
                     std::fs::write(path, &receipt).with_context(|| format!("cannot write {}", path.display()))?
@@ -386,11 +527,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckReceipt { receipt, file, key } => {
+        Command::CheckReceipt { receipt, file, key, opening } => {
             let text = std::fs::read_to_string(receipt)
                 .with_context(|| format!("cannot read the receipt {}", receipt.display()))?;
             let mut bytes = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-            match evident_archive::check_receipt(&text, &mut bytes, key) {
+            let checked = match opening {
+                Some(path) => {
+                    let opening = zeroize::Zeroizing::new(
+                        std::fs::read_to_string(path)
+                            .with_context(|| format!("cannot read the opening {}", path.display()))?,
+                    );
+                    evident_archive::check_sealed_receipt(&text, &mut bytes, key, &opening)
+                }
+                None => evident_archive::check_receipt(&text, &mut bytes, key),
+            };
+            match checked {
                 Ok(verdict) => {
                     println!(
                         "valid: {} (sha256 {}) is item {}, entry {} of log {} at tree size {}, recorded {}",
@@ -437,10 +588,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "record_versions": report.record_versions,
                     "objects": report.objects,
                     "log_size": report.log_size,
+                    "sealed": report.sealed,
+                    "sealed_unopened": report.sealed_unopened,
                     "problems": report.problems,
                 });
                 println!("{value}");
             } else if report.ok() {
+                if report.sealed_unopened > 0 {
+                    println!(
+                        "{} of {} sealed items could not be opened (no key-encryption key: {}); their ciphertext, \
+                         inventories and log entries were checked, their content against its commitments was not",
+                        report.sealed_unopened,
+                        report.sealed,
+                        report.sealed_locked.as_deref().unwrap_or("unknown")
+                    );
+                }
                 println!(
                     "ok: {} items, {} objects, {} records ({} versions), log size {}: all verified",
                     report.items, report.objects, report.records, report.record_versions, report.log_size
@@ -498,6 +660,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show { id, history, json } => {
             let archive = open(&cli)?;
             records::show(&archive, id, *history, *json)?;
+            if id.starts_with("itm_") && archive.is_sealed(id)? {
+                show_sealed(&archive, id, *json)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, kind, format, skip_bad, reason, actor, json } => {
@@ -694,4 +859,26 @@ impl AddObserver for AddPrinter {
             None => eprintln!("{line}"),
         }
     }
+}
+
+/// What `show` adds for a sealed item: its sealed metadata, opened with the key-encryption key, or why it
+/// cannot be.
+fn show_sealed(archive: &Archive, id: &str, json: bool) -> Result<()> {
+    match archive.sealed_item(id) {
+        Ok(view) if json => println!("{}", serde_json::json!({"sealed": view})),
+        Ok(view) => {
+            println!("sealed: yes (opened with the key-encryption key)");
+            println!("  original name: {}", view.original_name);
+            println!("  original path: {}", view.original_path);
+            println!("  media type:    {}", view.media_type);
+            println!("  size:          {} bytes", view.size);
+            println!("  sha256:        {}", view.sha256);
+            if let Some(modified) = &view.modified {
+                println!("  modified:      {modified}");
+            }
+        }
+        Err(error) if json => println!("{}", serde_json::json!({"sealed": {"locked": error.to_string()}})),
+        Err(error) => println!("sealed: yes; its name, metadata and content cannot be shown: {error}"),
+    }
+    Ok(())
 }

@@ -9,8 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ItemId, Sha256Hex};
 
-/// The entry format version written into every entry as `"v"`.
+/// The entry format version written into every entry as `"v"` (except the
+/// entries of sealed items, which are [`SEALED_ENTRY_FORMAT_VERSION`]).
 pub const ENTRY_FORMAT_VERSION: u32 = 1;
+
+/// The format version of an `item.add` entry for a sealed item: its files
+/// are committed to with salted commitments (`commitments`) instead of plain
+/// digests (`files`), so that the public log cannot be used to test a guess.
+pub const SEALED_ENTRY_FORMAT_VERSION: u32 = 2;
 
 /// C2SP entry bundles prefix each entry with a 16-bit length.
 pub const MAX_ENTRY_BYTES: usize = 65_535;
@@ -19,7 +25,7 @@ pub const MAX_ENTRY_BYTES: usize = 65_535;
 pub enum LogEntryError {
     #[error("log entry is not valid entry JSON: {0}")]
     Json(String),
-    #[error("log entry has format version {0}; this evident reads version 1")]
+    #[error("log entry has format version {0}; this evident reads versions 1 and 2")]
     UnknownVersion(u32),
     #[error("log entry is not in canonical form (it would re-encode to different bytes)")]
     NotCanonical,
@@ -38,6 +44,17 @@ pub struct EntryFile {
     /// SHA-256 of the file's bytes, lowercase hex
     pub sha256: String,
     pub size: u64,
+}
+
+/// One file of a sealed item's version, as the log commits to it: a salted
+/// commitment (docs/sealing.md) to the file's plaintext, never its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryCommitment {
+    /// logical path inside the OCFL object (the part the commitment covers)
+    pub name: String,
+    /// the salted commitment, 64 lowercase hex digits
+    pub commitment: String,
 }
 
 /// A log entry. `kind` is the event; fields appear in the JSON in the order
@@ -69,6 +86,10 @@ pub struct LogEntry {
     /// `item.add`: the evidence files the version holds
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<EntryFile>>,
+    /// `item.add` of a sealed item (version 2): salted commitments to its
+    /// files, in place of `files`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitments: Option<Vec<EntryCommitment>>,
     /// `audit.batch`: the sequence number of the batch's first audit event
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first: Option<u64>,
@@ -106,6 +127,33 @@ impl LogEntry {
             inventory: Some(inventory.as_str().to_owned()),
             digest: None,
             files: Some(files),
+            commitments: None,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// The entry for a newly added sealed item (format version 2): salted
+    /// commitments to its files instead of their digests and sizes.
+    pub fn sealed_item_add(
+        id: &ItemId,
+        time: String,
+        actor: String,
+        inventory: &Sha256Hex,
+        commitments: Vec<EntryCommitment>,
+    ) -> LogEntry {
+        LogEntry {
+            v: SEALED_ENTRY_FORMAT_VERSION,
+            kind: ITEM_ADD.to_owned(),
+            id: id.as_str().to_owned(),
+            version: "v1".to_owned(),
+            time,
+            actor,
+            record: None,
+            inventory: Some(inventory.as_str().to_owned()),
+            digest: None,
+            files: None,
+            commitments: Some(commitments),
             first: None,
             last: None,
         }
@@ -131,6 +179,7 @@ impl LogEntry {
             inventory: None,
             digest: Some(digest.as_str().to_owned()),
             files: None,
+            commitments: None,
             first: None,
             last: None,
         }
@@ -150,6 +199,7 @@ impl LogEntry {
             inventory: None,
             digest: Some(digest.as_str().to_owned()),
             files: None,
+            commitments: None,
             first: Some(first),
             last: Some(last),
         }
@@ -158,6 +208,18 @@ impl LogEntry {
     /// The files of an `item.add` entry (none for other events).
     pub fn files(&self) -> &[EntryFile] {
         self.files.as_deref().unwrap_or(&[])
+    }
+
+    /// The salted commitments of a sealed item's `item.add` entry (none for
+    /// other entries).
+    pub fn commitments(&self) -> &[EntryCommitment] {
+        self.commitments.as_deref().unwrap_or(&[])
+    }
+
+    /// Whether this is the entry of a sealed item (it carries commitments,
+    /// not digests).
+    pub fn is_sealed(&self) -> bool {
+        self.commitments.is_some()
     }
 
     /// The canonical bytes. Fails only if the entry would be too large for a
@@ -180,7 +242,7 @@ impl LogEntry {
         let version: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| LogEntryError::Json(e.to_string()))?;
         match version.get("v").and_then(|v| v.as_u64()) {
-            Some(1) => {}
+            Some(1 | 2) => {}
             Some(other) => return Err(LogEntryError::UnknownVersion(u32::try_from(other).unwrap_or(u32::MAX))),
             None => return Err(LogEntryError::Field { field: "v", detail: "missing or not a number".to_owned() }),
         }
@@ -193,8 +255,13 @@ impl LogEntry {
 
     fn check_fields(&self) -> Result<(), LogEntryError> {
         let field = |field, detail: String| Err(LogEntryError::Field { field, detail });
-        if self.v != ENTRY_FORMAT_VERSION {
+        if self.v != ENTRY_FORMAT_VERSION && self.v != SEALED_ENTRY_FORMAT_VERSION {
             return Err(LogEntryError::UnknownVersion(self.v));
+        }
+        // Version 2 is exactly the sealed item.add; nothing else uses it.
+        let sealed = self.commitments.is_some();
+        if sealed != (self.v == SEALED_ENTRY_FORMAT_VERSION) {
+            return field("v", "commitments appear in version 2 item.add entries, and only there".to_owned());
         }
         if self.kind.is_empty() {
             return field("type", "empty".to_owned());
@@ -210,13 +277,26 @@ impl LogEntry {
                     .as_deref()
                     .ok_or(LogEntryError::Field { field: "inventory", detail: "missing".to_owned() })?;
                 Sha256Hex::parse(inventory).map_err(|detail| LogEntryError::Field { field: "inventory", detail })?;
-                let files = self
-                    .files
-                    .as_deref()
-                    .ok_or(LogEntryError::Field { field: "files", detail: "missing".to_owned() })?;
-                for file in files {
-                    Sha256Hex::parse(&file.sha256)
-                        .map_err(|detail| LogEntryError::Field { field: "files.sha256", detail })?;
+                if sealed {
+                    if self.files.is_some() {
+                        return field("files", "a sealed item.add entry carries commitments, not files".to_owned());
+                    }
+                    for file in self.commitments() {
+                        if file.name.is_empty() {
+                            return field("commitments.name", "empty".to_owned());
+                        }
+                        Sha256Hex::parse(&file.commitment)
+                            .map_err(|detail| LogEntryError::Field { field: "commitments.commitment", detail })?;
+                    }
+                } else {
+                    let files = self
+                        .files
+                        .as_deref()
+                        .ok_or(LogEntryError::Field { field: "files", detail: "missing".to_owned() })?;
+                    for file in files {
+                        Sha256Hex::parse(&file.sha256)
+                            .map_err(|detail| LogEntryError::Field { field: "files.sha256", detail })?;
+                    }
                 }
                 if self.record.is_some() || self.digest.is_some() || self.first.is_some() || self.last.is_some() {
                     return field("type", "an item.add entry has no record, digest, first or last field".to_owned());
@@ -303,11 +383,55 @@ mod tests {
         assert!(matches!(LogEntry::decode(spaced.as_bytes()), Err(LogEntryError::NotCanonical)));
         let extra = text.replacen('{', "{\"x\":1,", 1);
         assert!(matches!(LogEntry::decode(extra.as_bytes()), Err(LogEntryError::Json(_))));
+        let v3 = text.replace("\"v\":1", "\"v\":3");
+        assert!(matches!(LogEntry::decode(v3.as_bytes()), Err(LogEntryError::UnknownVersion(3))));
+        // version 2 is only the sealed item.add, which carries commitments, not files
         let v2 = text.replace("\"v\":1", "\"v\":2");
-        assert!(matches!(LogEntry::decode(v2.as_bytes()), Err(LogEntryError::UnknownVersion(2))));
+        assert!(matches!(LogEntry::decode(v2.as_bytes()), Err(LogEntryError::Field { field: "v", .. })));
         let upper = text.replace(&"ab".repeat(32), &"AB".repeat(32));
         assert!(matches!(LogEntry::decode(upper.as_bytes()), Err(LogEntryError::Field { field: "files.sha256", .. })));
         assert!(LogEntry::decode(b"not json").is_err());
+    }
+
+    fn sealed_sample() -> LogEntry {
+        LogEntry::sealed_item_add(
+            &ItemId::new(1_700_000_000_000, [7; 10]),
+            "2026-11-30T03:45:00Z".to_owned(),
+            "intake".to_owned(),
+            &Sha256Hex::from_bytes([1; 32]),
+            vec![EntryCommitment { name: "file.evseal".to_owned(), commitment: "cd".repeat(32) }],
+        )
+    }
+
+    #[test]
+    fn sealed_item_entries_are_version_2_with_commitments_only() {
+        let entry = sealed_sample();
+        let text = String::from_utf8(entry.encode().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{{\"v\":2,\"type\":\"item.add\",\"id\":\"{}\",\"version\":\"v1\",\"time\":\"2026-11-30T03:45:00Z\",\"actor\":\"intake\",\"inventory\":\"{}\",\"commitments\":[{{\"name\":\"file.evseal\",\"commitment\":\"{}\"}}]}}",
+                entry.id,
+                "01".repeat(32),
+                "cd".repeat(32)
+            )
+        );
+        let decoded = LogEntry::decode(text.as_bytes()).unwrap();
+        assert!(decoded.is_sealed() && decoded.files().is_empty());
+        assert_eq!(decoded.commitments()[0].commitment, "cd".repeat(32));
+        // a sealed entry claiming version 1, or carrying files as well, is refused
+        let v1 = text.replace("\"v\":2", "\"v\":1");
+        assert!(matches!(LogEntry::decode(v1.as_bytes()), Err(LogEntryError::Field { field: "v", .. })));
+        let mut both = sealed_sample();
+        both.files = Some(vec![]);
+        assert!(matches!(both.encode(), Err(LogEntryError::Field { field: "files", .. })));
+        let bad = text.replace(&"cd".repeat(32), "cd");
+        assert!(matches!(
+            LogEntry::decode(bad.as_bytes()),
+            Err(LogEntryError::Field { field: "commitments.commitment", .. })
+        ));
+        // version 1 entries stay readable
+        assert!(!LogEntry::decode(&sample().encode().unwrap()).unwrap().is_sealed());
     }
 
     #[test]

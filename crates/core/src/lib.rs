@@ -16,8 +16,8 @@ mod record;
 pub use date::{DateParse, DatePrecision, UncertainDate, UncertainDateError};
 pub use digest::Sha256Hex;
 pub use entry::{
-    AUDIT_BATCH, AUDIT_ID, ENTRY_FORMAT_VERSION, EntryFile, ITEM_ADD, LogEntry, LogEntryError, MAX_ENTRY_BYTES,
-    RECORD_VERSION,
+    AUDIT_BATCH, AUDIT_ID, ENTRY_FORMAT_VERSION, EntryCommitment, EntryFile, ITEM_ADD, LogEntry, LogEntryError,
+    MAX_ENTRY_BYTES, RECORD_VERSION, SEALED_ENTRY_FORMAT_VERSION,
 };
 pub use id::{ItemId, ItemIdError};
 pub use record::{

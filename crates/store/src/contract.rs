@@ -10,7 +10,7 @@
 
 use crate::{
     AuditBatchRow, AuditRow, CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText,
-    NewRecordVersion, RecordRow, RecordVersionRow, StoreError, UserRow,
+    NewRecordVersion, RecordRow, RecordVersionRow, SealedItemRow, StoreError, UserRow,
 };
 
 /// Items, log entries, records and the bookkeeping of the commit protocol.
@@ -335,4 +335,22 @@ pub trait MetadataStore: Send {
 
     /// Every committed audit batch, in order.
     fn audit_batches(&self) -> Result<Vec<AuditBatchRow>, StoreError>;
+
+    /// Stores sealed items' keys in one durable transaction. They are
+    /// written *before* their items commit (beside the pending markers), so
+    /// a committed sealed item always has its keys; the keys of an item that
+    /// never committed are removed by recovery. An item id that already has
+    /// keys fails the whole batch with [`StoreError::Duplicate`].
+    fn put_sealed_items(&mut self, rows: &[SealedItemRow]) -> Result<(), StoreError>;
+
+    /// The keys of a sealed item; `None` for an item that is not sealed (or
+    /// whose keys were destroyed).
+    fn sealed_item(&self, id: &str) -> Result<Option<SealedItemRow>, StoreError>;
+
+    /// The ids of every item with sealed keys, in id order.
+    fn sealed_item_ids(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Removes an item's sealed keys durably, leaving no copy of them in the
+    /// store's own files (crypto-shredding). Returns whether there were any.
+    fn remove_sealed_item(&mut self, id: &str) -> Result<bool, StoreError>;
 }

@@ -27,7 +27,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads; older databases are
 /// migrated on open (see [`MIGRATIONS`]).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -256,6 +256,28 @@ pub struct AuditBatchRow {
     pub log_index: u64,
 }
 
+/// The keys of a sealed item (witness protection, `docs/sealing.md`): its
+/// data key wrapped under the archive's key-encryption key, and what that
+/// data key seals. Nothing here is readable without the KEK, and deleting
+/// the row destroys the item's content for ever (crypto-shredding).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedItemRow {
+    pub item_id: String,
+    /// the wrapped data key (88 bytes, kind `W`)
+    pub wrapped_key: Vec<u8>,
+    /// the commitment salt of the item's file, a sealed box of kind `C`
+    pub sealed_salt: Vec<u8>,
+    /// the item's descriptive metadata (original name, path, media type,
+    /// plaintext size and digest), a sealed box of kind `F`
+    pub sealed_metadata: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedItemRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedItemRow").field("item_id", &self.item_id).finish_non_exhaustive()
+    }
+}
+
 /// The SQLite metadata store. Its inherent methods are those of
 /// [`MetadataStore`], which it implements by delegation, so callers need not
 /// import the trait.
@@ -400,6 +422,17 @@ CREATE TABLE audit_batch (
     last INTEGER NOT NULL,
     digest TEXT NOT NULL,
     log_index INTEGER NOT NULL REFERENCES log_entry (idx)
+) STRICT;
+",
+    // 6 -> 7: sealed items' wrapped keys, salts and metadata. No foreign key
+    // to item: the row is written before its item commits (recovery removes
+    // the rows of items that never did).
+    "
+CREATE TABLE sealed_item (
+    item_id TEXT PRIMARY KEY,
+    wrapped_key BLOB NOT NULL,
+    sealed_salt BLOB NOT NULL,
+    sealed_metadata BLOB NOT NULL
 ) STRICT;
 ",
 ];
@@ -875,6 +908,66 @@ impl Store {
             .optional()?)
     }
 
+    /// Stores sealed items' keys (before their items commit), in one
+    /// durable transaction; an id already stored fails the whole batch.
+    pub fn put_sealed_items(&mut self, rows: &[SealedItemRow]) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO sealed_item (item_id, wrapped_key, sealed_salt, sealed_metadata) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for row in rows {
+                match insert.execute(params![row.item_id, row.wrapped_key, row.sealed_salt, row.sealed_metadata]) {
+                    Ok(_) => {}
+                    Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        return Err(StoreError::Duplicate(format!("sealed item {} already has keys", row.item_id)));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The keys of a sealed item, if it is one.
+    pub fn sealed_item(&self, id: &str) -> Result<Option<SealedItemRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT item_id, wrapped_key, sealed_salt, sealed_metadata FROM sealed_item WHERE item_id = ?1",
+        )?;
+        Ok(statement
+            .query_row([id], |row| {
+                Ok(SealedItemRow {
+                    item_id: row.get(0)?,
+                    wrapped_key: row.get(1)?,
+                    sealed_salt: row.get(2)?,
+                    sealed_metadata: row.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// The ids of every item that has sealed keys, in id order.
+    pub fn sealed_item_ids(&self) -> Result<Vec<String>, StoreError> {
+        let mut statement = self.connection.prepare_cached("SELECT item_id FROM sealed_item ORDER BY item_id")?;
+        let ids = statement.query_map([], |row| row.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Removes a sealed item's keys, durably, overwriting the freed bytes
+    /// (`secure_delete`) and truncating the WAL so that no copy of the
+    /// wrapped key stays in the database files. Returns whether there were
+    /// any.
+    pub fn remove_sealed_item(&mut self, id: &str) -> Result<bool, StoreError> {
+        self.connection.pragma_update(None, "secure_delete", "ON")?;
+        let removed = self.connection.execute("DELETE FROM sealed_item WHERE item_id = ?1", [id])?;
+        self.connection.pragma_update(None, "secure_delete", "OFF")?;
+        if removed > 0 {
+            self.connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(removed > 0)
+    }
+
     /// Stores candidates; one already stored (same item, kind and span) is
     /// kept as it is, with its review. Returns every candidate given, as
     /// stored, in the order given.
@@ -1227,6 +1320,22 @@ fn duplicate_id_message(item: &ItemRecord) -> String {
 }
 
 impl MetadataStore for Store {
+    fn put_sealed_items(&mut self, rows: &[SealedItemRow]) -> Result<(), StoreError> {
+        Store::put_sealed_items(self, rows)
+    }
+
+    fn sealed_item(&self, id: &str) -> Result<Option<SealedItemRow>, StoreError> {
+        Store::sealed_item(self, id)
+    }
+
+    fn sealed_item_ids(&self) -> Result<Vec<String>, StoreError> {
+        Store::sealed_item_ids(self)
+    }
+
+    fn remove_sealed_item(&mut self, id: &str) -> Result<bool, StoreError> {
+        Store::remove_sealed_item(self, id)
+    }
+
     fn log_size(&self) -> Result<u64, StoreError> {
         Store::log_size(self)
     }

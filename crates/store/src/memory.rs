@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     AuditBatchRow, AuditRow, CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText,
-    MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, StoreError, UserRow,
+    MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, SealedItemRow, StoreError, UserRow,
 };
 
 /// A metadata store held in plain maps; see the module docs.
@@ -42,6 +42,7 @@ struct State {
     /// audit events by sequence number (from 1)
     audit: Vec<AuditRow>,
     audit_batches: Vec<AuditBatchRow>,
+    sealed: BTreeMap<String, SealedItemRow>,
 }
 
 impl MemoryStore {
@@ -305,6 +306,30 @@ impl MetadataStore for MemoryStore {
 
     fn item_text(&self, id: &str) -> Result<Option<ItemText>, StoreError> {
         Ok(self.state.item_texts.get(id).cloned())
+    }
+
+    fn put_sealed_items(&mut self, rows: &[SealedItemRow]) -> Result<(), StoreError> {
+        self.transaction(|state| {
+            for row in rows {
+                if state.sealed.contains_key(&row.item_id) {
+                    return Err(StoreError::Duplicate(format!("sealed item {} already has keys", row.item_id)));
+                }
+                state.sealed.insert(row.item_id.clone(), row.clone());
+            }
+            Ok(())
+        })
+    }
+
+    fn sealed_item(&self, id: &str) -> Result<Option<SealedItemRow>, StoreError> {
+        Ok(self.state.sealed.get(id).cloned())
+    }
+
+    fn sealed_item_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.state.sealed.keys().cloned().collect())
+    }
+
+    fn remove_sealed_item(&mut self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.state.sealed.remove(id).is_some())
     }
 
     fn add_claim_candidates(&mut self, candidates: &[ClaimCandidate]) -> Result<Vec<ClaimCandidate>, StoreError> {

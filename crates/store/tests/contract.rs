@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 use evident_store::{
     AuditBatchRow, AuditRow, CandidateReview, ClaimCandidate, CredentialRow, ImportOutcome, ItemRecord, ItemText,
-    MemoryStore, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, Store, StoreError, UserRow,
+    MemoryStore, MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, SealedItemRow, Store, StoreError,
+    UserRow,
 };
 
 struct Harness {
@@ -847,6 +848,36 @@ fn everything_survives_reopening(h: &mut Harness) {
     assert!(matches!(commit_items(store, &mut [item("itm_b", 'a')]), Err(StoreError::Duplicate(_))));
 }
 
+fn sealed(id: &str, byte: u8) -> SealedItemRow {
+    SealedItemRow {
+        item_id: id.to_owned(),
+        wrapped_key: vec![byte; 88],
+        sealed_salt: vec![byte ^ 1; 80],
+        sealed_metadata: vec![byte ^ 2; 120],
+    }
+}
+
+fn sealed_keys_are_stored_once_before_their_item_and_removed_for_good(h: &mut Harness) {
+    let store = h.store();
+    assert_eq!(store.sealed_item("itm_b").unwrap(), None);
+    // keys go in before their items exist (the commit order needs that)
+    store.put_sealed_items(&[sealed("itm_b", 7), sealed("itm_a", 9)]).unwrap();
+    assert_eq!(store.sealed_item("itm_b").unwrap(), Some(sealed("itm_b", 7)));
+    assert_eq!(store.sealed_item_ids().unwrap(), vec!["itm_a".to_owned(), "itm_b".to_owned()]);
+    // a second set of keys for an item fails the whole batch
+    let again = store.put_sealed_items(&[sealed("itm_c", 1), sealed("itm_a", 3)]);
+    assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+    assert_eq!(store.sealed_item("itm_c").unwrap(), None);
+    assert_eq!(store.sealed_item("itm_a").unwrap(), Some(sealed("itm_a", 9)));
+    assert!(store.remove_sealed_item("itm_a").unwrap());
+    assert!(!store.remove_sealed_item("itm_a").unwrap());
+    assert_eq!(store.sealed_item("itm_a").unwrap(), None);
+    assert_eq!(store.sealed_item_ids().unwrap(), vec!["itm_b".to_owned()]);
+    h.reopen();
+    assert_eq!(h.store().sealed_item("itm_b").unwrap(), Some(sealed("itm_b", 7)));
+    assert_eq!(h.store().sealed_item("itm_a").unwrap(), None);
+}
+
 fn audit_event(actor: &str, target: &str) -> AuditRow {
     AuditRow {
         seq: 0,
@@ -962,5 +993,6 @@ every_backend!(
     users_are_unique_by_name_and_change_in_place,
     credentials_belong_to_users_and_are_revoked_once,
     audit_events_are_numbered_and_committed_once_in_batches,
+    sealed_keys_are_stored_once_before_their_item_and_removed_for_good,
     backends_are_send,
 );

@@ -8,7 +8,12 @@ use serde_json::Value;
 
 pub fn evident_command() -> std::process::Command {
     let mut command = std::process::Command::cargo_bin("evident").expect("the evident binary is built");
-    command.env_remove("EVIDENT_ARCHIVE").env_remove("EVIDENT_KEY_FILE").env("EVIDENT_ACTOR", "tester");
+    command
+        .env_remove("EVIDENT_ARCHIVE")
+        .env_remove("EVIDENT_KEY_FILE")
+        .env_remove("EVIDENT_KEK_FILE")
+        .env_remove("EVIDENT_KEK_PASSPHRASE")
+        .env("EVIDENT_ACTOR", "tester");
     command
 }
 

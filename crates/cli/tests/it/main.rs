@@ -17,6 +17,7 @@ mod init;
 mod interop;
 mod receipts;
 mod records;
+mod sealed;
 mod search;
 mod serve;
 mod tamper;
