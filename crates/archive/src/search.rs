@@ -76,10 +76,18 @@ impl Archive {
 
     /// Who may see an item or record: its `sensitivity` (absent:
     /// restricted). An id that names nothing is `NotFound`.
+    ///
+    /// A sealed item is `Sealed` whatever its record says: its content is
+    /// for named people only, so no role of the web app sees it until
+    /// per-person access exists.
     pub fn access_of(&self, id: &str) -> Result<Access> {
+        let item = if id.starts_with("itm_") { self.store.item(id)? } else { None };
+        if item.as_ref().is_some_and(|item| item.media_type == crate::SEALED_MEDIA_TYPE) {
+            return Ok(Access::Sealed);
+        }
         match self.store.record(id)? {
             Some(record) => Ok(access_of(&record_fields(&record)?)),
-            None if self.store.item(id)?.is_some() => Ok(Access::Restricted),
+            None if item.is_some() => Ok(Access::Restricted),
             None => Err(ArchiveError::NotFound(format!("no item or record {id} in this archive"))),
         }
     }
@@ -358,7 +366,9 @@ fn item_doc(item: &ItemRecord, record: Option<&RecordRow>, extraction: &Extracti
         title,
         body,
         langs,
-        access: access_of(&fields),
+        // A sealed item's document holds no sealed text (extraction refuses
+        // it), and still only named people may learn that it exists.
+        access: if item.media_type == crate::SEALED_MEDIA_TYPE { Access::Sealed } else { access_of(&fields) },
         date,
         facets,
     }
