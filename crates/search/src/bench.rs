@@ -3,10 +3,12 @@
 //! the same documents and the same queries.
 //!
 //! - **Evident**: [`SearchIndex`] on disk, every document upserted as kind
-//!   `item`, its language, access `restricted`; queries through
-//!   [`SearchIndex::search`] with limit 10, access `restricted` and the
-//!   `lang` and `kind` facets, so the analyzer, access filter, facet counts
-//!   and snippets are all paid for.
+//!   `item`, its language, access `restricted` (one in a hundred `sealed`,
+//!   see `SEALED_EVERY`); queries through [`SearchIndex::search`] with
+//!   limit 10, access `restricted` and the `lang` and `kind` facets, so the
+//!   analyzer, access filter, facet counts and snippets are all paid for.
+//!   After the commit the bench waits for the writer's segment merges, as
+//!   `evident reindex` does (and for bare tantivy's), timed apart.
 //! - **tantivy**: `id`, `title`, `body` with tantivy's default tokenizer, the
 //!   writer threads and memory [`SearchIndex`] uses; `QueryParser` over title
 //!   and body, AND by default, lenient parsing, top 10 (their stored ids
@@ -35,7 +37,8 @@ use tantivy::query::QueryParser;
 use tantivy::schema::{STORED, STRING, Schema, TEXT, Value};
 use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument};
 
-use crate::{Access, IndexDoc, SearchIndex, SearchRequest};
+use crate::index::Timings;
+use crate::{Access, IndexDoc, SearchHandle, SearchIndex, SearchRequest};
 
 /// The query list: `LANG<TAB>QUERY` a line, `#` comments.
 pub const QUERIES: &str = include_str!("bench-queries.txt");
@@ -44,6 +47,18 @@ pub const QUERIES: &str = include_str!("bench-queries.txt");
 /// bare tantivy as well.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 const MB: f64 = 1_000_000.0;
+/// Set (to anything but `0`) to time Evident's searches phase by phase:
+/// parse and compile, the collecting pass, fetching stored documents,
+/// snippets, and the top hits, count and facets each in a pass of its own.
+/// The profile runs after the measured rounds and is printed to standard
+/// error and kept in the report; it changes nothing that is measured.
+pub const PROFILE_VARIABLE: &str = "EVIDENT_BENCH_PROFILE";
+/// One document in this many (the first of each run of them) is indexed as
+/// `sealed`, above the `restricted` searcher, so that every Evident search
+/// carries an access clause (with no document above the searcher's level
+/// the index needs none). Those documents are not found, so Evident's hits
+/// can fall short of the other engines' by about this share.
+const SEALED_EVERY: usize = 100;
 /// Measured rounds by default.
 pub const ROUNDS: usize = 3;
 
@@ -134,6 +149,21 @@ pub struct SearchBenchReport {
     /// per language, how many queries of the list
     pub queries_by_lang: BTreeMap<String, usize>,
     pub ratios: Vec<Ratio>,
+    /// Evident's time per phase, when [`PROFILE_VARIABLE`] is set
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Vec<PhaseProfile>>,
+}
+
+/// One phase of Evident's searches over the queries of one language (or
+/// `all`): the median, mean and p99 of the queries' medians.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseProfile {
+    pub lang: String,
+    pub phase: String,
+    pub queries: usize,
+    pub median_ms: f64,
+    pub mean_ms: f64,
+    pub p99_ms: f64,
 }
 
 /// One engine's figures.
@@ -154,6 +184,11 @@ pub struct EngineReport {
     pub segments: Option<usize>,
     /// the WAL checkpoint after the load, not part of `index_seconds`
     pub checkpoint_seconds: Option<f64>,
+    /// waiting for the segment merges the writer started after the commit
+    /// (as `evident reindex` does), for the tantivy-based engines; not part
+    /// of `index_seconds`, and the queries run on the merged index
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_seconds: Option<f64>,
     pub latency_ms: Latency,
     /// per language, queries with no hit
     pub zero_hit_queries: BTreeMap<String, usize>,
@@ -294,7 +329,9 @@ pub fn run(config: &SearchBenchConfig) -> Result<SearchBenchReport, BenchError> 
         .map(|q| QueryReport { lang: q.lang.clone(), query: q.query.clone(), engines: BTreeMap::new() })
         .collect();
     let mut engines = Vec::new();
-    for (key, run) in ENGINES.iter().zip(runs) {
+    let mut profile = None;
+    for (key, mut run) in ENGINES.iter().zip(runs) {
+        profile = profile.or(run.profile.take());
         let medians: Vec<f64> = run.results.iter().map(|r| r.median_ms).collect();
         let mut zero_hit_queries: BTreeMap<String, usize> =
             queries_by_lang.keys().map(|lang| (lang.clone(), 0)).collect();
@@ -313,6 +350,7 @@ pub fn run(config: &SearchBenchConfig) -> Result<SearchBenchReport, BenchError> 
             size_bytes: run.size_bytes,
             segments: run.segments,
             checkpoint_seconds: run.checkpoint_seconds,
+            merge_seconds: run.merge_seconds,
             latency_ms: latency(&medians),
             zero_hit_queries,
             errors: run.results.iter().filter(|r| r.error.is_some()).count(),
@@ -363,6 +401,7 @@ pub fn run(config: &SearchBenchConfig) -> Result<SearchBenchReport, BenchError> 
         queries: query_reports,
         queries_by_lang,
         ratios,
+        profile,
     })
 }
 
@@ -381,8 +420,10 @@ fn progress(key: &str, f: impl FnOnce() -> Result<EngineRun, BenchError>) -> Res
     eprintln!("bench search: {} ...", engine_name(key));
     let started = Instant::now();
     let run = f().map_err(|e| BenchError(format!("{}: {}", engine_name(key), e.0)))?;
+    let merged =
+        run.merge_seconds.map(|seconds| format!(", merges finished in {seconds:.1} s more")).unwrap_or_default();
     eprintln!(
-        "bench search: {} indexed in {:.1} s, done in {:.1} s",
+        "bench search: {} indexed in {:.1} s{merged}, done in {:.1} s",
         engine_name(key),
         run.index_time.as_secs_f64(),
         started.elapsed().as_secs_f64()
@@ -397,7 +438,10 @@ struct EngineRun {
     size_bytes: u64,
     segments: Option<usize>,
     checkpoint_seconds: Option<f64>,
+    merge_seconds: Option<f64>,
     results: Vec<QueryResult>,
+    /// Evident's phases, when [`PROFILE_VARIABLE`] asks for them
+    profile: Option<Vec<PhaseProfile>>,
 }
 
 /// How the query list is run.
@@ -420,23 +464,30 @@ fn writer_threads() -> usize {
 fn evident(dir: &Path, corpus: &Corpus, queries: &[BenchQuery], rounds: Rounds) -> Result<EngineRun, BenchError> {
     let started = Instant::now();
     let mut index = SearchIndex::open_or_create(dir)?;
+    let mut number = 0usize;
     let (docs, _) = corpus.for_each(|doc| {
+        number += 1;
         index.upsert(&IndexDoc {
             id: doc.id.clone(),
             kind: "item".to_owned(),
             title: doc.title.clone(),
             body: doc.body.clone(),
             langs: vec![doc.lang.clone()],
-            access: Access::Restricted,
+            access: if number % SEALED_EVERY == 1 { Access::Sealed } else { Access::Restricted },
             date: None,
             facets: Vec::new(),
         })?;
         Ok(())
     })?;
     index.commit(docs as u64)?;
-    // The writer goes with the index, as it does for bare tantivy below.
-    drop(index);
     let index_time = started.elapsed();
+    // The merges the writer started, waited for as `evident reindex` waits
+    // for them (and bare tantivy's below): timed apart, like FTS5's
+    // checkpoint, and the queries run on the merged index.
+    let merging = Instant::now();
+    index.finish_merges()?;
+    let merge_seconds = merging.elapsed().as_secs_f64();
+    drop(index);
 
     let segments = Index::open_in_dir(dir)?.searchable_segment_ids()?.len();
     let index = SearchIndex::open_or_create(dir)?;
@@ -455,14 +506,97 @@ fn evident(dir: &Path, corpus: &Corpus, queries: &[BenchQuery], rounds: Rounds) 
         }
         Err(e) => Outcome { hits: Err(e.to_string()), note: None },
     });
+    let profile = if std::env::var_os(PROFILE_VARIABLE).is_some_and(|value| !value.is_empty() && value != "0") {
+        let profile = profile(&index.handle(), queries, &requests, rounds.rounds.max(1))?;
+        print_profile(&profile);
+        Some(profile)
+    } else {
+        None
+    };
     Ok(EngineRun {
         index_time,
         docs_indexed: index.doc_count(),
         size_bytes: dir_size(dir)?,
         segments: Some(segments),
         checkpoint_seconds: None,
+        merge_seconds: Some(merge_seconds),
         results,
+        profile,
     })
+}
+
+/// Where Evident's searches spend their time: the list run `rounds` times
+/// more, each search timed phase by phase, then the collectors of each
+/// query once more, each on its own; per language, the median over the
+/// queries of each query's median.
+fn profile(
+    handle: &SearchHandle,
+    queries: &[BenchQuery],
+    requests: &[SearchRequest],
+    rounds: usize,
+) -> Result<Vec<PhaseProfile>, BenchError> {
+    // Round by round over the whole list, as the measured rounds run, so
+    // that no query finds its own documents still in the caches.
+    let mut per_query: Vec<(String, Vec<Timings>)> =
+        queries.iter().map(|query| (query.lang.clone(), Vec::with_capacity(rounds))).collect();
+    for _ in 0..rounds {
+        for (request, (_, runs)) in requests.iter().zip(per_query.iter_mut()) {
+            let mut timings = Timings::default();
+            handle.search_timed(request, &mut Some(&mut timings))?;
+            runs.push(timings);
+        }
+        for (request, (_, runs)) in requests.iter().zip(per_query.iter_mut()) {
+            if let Some(timings) = runs.last_mut() {
+                handle.time_collectors(request, timings)?;
+            }
+        }
+    }
+    type Phase = fn(&Timings) -> Duration;
+    let phases: [(&str, Phase); 7] = [
+        ("parse+compile", |t| t.parse_compile),
+        ("collect (top+count+facets)", |t| t.collect),
+        ("fetch stored docs", |t| t.fetch),
+        ("snippets", |t| t.snippets),
+        ("top-k alone", |t| t.top_alone),
+        ("count alone", |t| t.count_alone),
+        ("facets alone", |t| t.facets_alone),
+    ];
+    let mut langs: Vec<String> = per_query.iter().map(|(lang, _)| lang.clone()).collect();
+    langs.sort();
+    langs.dedup();
+    langs.push("all".to_owned());
+    let mut profile = Vec::new();
+    for lang in langs {
+        let chosen: Vec<&Vec<Timings>> =
+            per_query.iter().filter(|(l, _)| lang == "all" || *l == lang).map(|(_, runs)| runs).collect();
+        for (phase, pick) in phases {
+            let medians: Vec<f64> = chosen
+                .iter()
+                .map(|runs| median(runs.iter().map(|t| pick(t).as_secs_f64() * 1000.0).collect()))
+                .collect();
+            let total = medians.len();
+            profile.push(PhaseProfile {
+                lang: lang.clone(),
+                phase: phase.to_owned(),
+                queries: total,
+                median_ms: median(medians.clone()),
+                mean_ms: medians.iter().sum::<f64>() / total.max(1) as f64,
+                p99_ms: latency(&medians).p99,
+            });
+        }
+    }
+    Ok(profile)
+}
+
+fn print_profile(profile: &[PhaseProfile]) {
+    eprintln!("bench search: Evident profile ({PROFILE_VARIABLE}): per phase, over the queries' medians, ms");
+    eprintln!("  {:<5} {:<28} {:>7} {:>9} {:>9} {:>9}", "lang", "phase", "queries", "median", "mean", "p99");
+    for phase in profile {
+        eprintln!(
+            "  {:<5} {:<28} {:>7} {:>9.3} {:>9.3} {:>9.3}",
+            phase.lang, phase.phase, phase.queries, phase.median_ms, phase.mean_ms, phase.p99_ms
+        );
+    }
 }
 
 fn bare_tantivy(dir: &Path, corpus: &Corpus, queries: &[BenchQuery], rounds: Rounds) -> Result<EngineRun, BenchError> {
@@ -486,8 +620,10 @@ fn bare_tantivy(dir: &Path, corpus: &Corpus, queries: &[BenchQuery], rounds: Rou
         Ok(())
     })?;
     writer.commit()?;
-    drop(writer);
     let index_time = started.elapsed();
+    let merging = Instant::now();
+    writer.wait_merging_threads()?;
+    let merge_seconds = merging.elapsed().as_secs_f64();
 
     let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let searcher = reader.searcher();
@@ -513,7 +649,9 @@ fn bare_tantivy(dir: &Path, corpus: &Corpus, queries: &[BenchQuery], rounds: Rou
         size_bytes: dir_size(dir)?,
         segments: Some(searcher.segment_readers().len()),
         checkpoint_seconds: None,
+        merge_seconds: Some(merge_seconds),
         results,
+        profile: None,
     })
 }
 
@@ -575,7 +713,9 @@ fn fts5(
         size_bytes,
         segments: None,
         checkpoint_seconds: Some(checkpoint_seconds),
+        merge_seconds: None,
         results,
+        profile: None,
     })
 }
 

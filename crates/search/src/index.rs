@@ -3,18 +3,25 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermSetQuery};
-use tantivy::schema::{Facet, Value};
-use tantivy::{DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::store::{Compressor, StoreReader};
+use tantivy::{
+    DateTime, DocAddress, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy, Searcher,
+    TantivyDocument, Term,
+};
 
 use crate::compile::compile;
 use crate::doc::{Access, IndexDoc};
+use crate::facets::FacetCounter;
 use crate::query::parse;
-use crate::schema::{FACETS, Fields, INDEX_FORMAT, register_tokenizers, schema};
-use crate::snippet::snippet;
+use crate::schema::{FACET_FIELD, FACETS, Fields, INDEX_FORMAT, register_tokenizers, schema};
+use crate::snippet::{Highlighter, snippet};
+use crate::stored::StoredDoc;
 use crate::{Hit, SearchError, SearchRequest, SearchResults, Sort};
 
 /// Memory the writer may use before it flushes a segment.
@@ -22,6 +29,15 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// The most hits one request may ask for, and the deepest page.
 pub const MAX_LIMIT: usize = 1_000;
 pub const MAX_OFFSET: usize = 10_000;
+
+/// How the index is written. The document store (each document's title and
+/// body, which every hit reads for its snippet) is not compressed: reading
+/// ten hits' text out of LZ4 blocks cost about a fifth of a search, more
+/// than the disk it saves is worth (the postings, most of the index, are
+/// compressed as always).
+fn index_settings() -> IndexSettings {
+    IndexSettings { docstore_compression: Compressor::None, ..IndexSettings::default() }
+}
 
 /// What the index records with each commit: its format, and the size of the
 /// archive's log it reflects (every entry below `log_size` is indexed).
@@ -34,9 +50,9 @@ struct Payload {
 /// The search index.
 pub struct SearchIndex {
     index: Index,
-    reader: IndexReader,
+    pub(crate) reader: IndexReader,
     writer: Option<IndexWriter>,
-    fields: Fields,
+    pub(crate) fields: Fields,
     log_size: Option<u64>,
 }
 
@@ -59,7 +75,11 @@ impl SearchIndex {
             index
         } else {
             std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(format!("create {}: {e}", dir.display())))?;
-            Index::create_in_dir(dir, schema).map_err(|e| corrupted(e.to_string()))?
+            Index::builder()
+                .schema(schema)
+                .settings(index_settings())
+                .create_in_dir(dir)
+                .map_err(|e| corrupted(e.to_string()))?
         };
         let mut search_index = SearchIndex::from_index(index, fields)?;
         let metas = search_index.index.load_metas().map_err(|e| corrupted(e.to_string()))?;
@@ -81,7 +101,8 @@ impl SearchIndex {
     /// An index in memory, for tests.
     pub fn in_memory() -> Result<SearchIndex, SearchError> {
         let (schema, fields) = schema();
-        SearchIndex::from_index(Index::create_in_ram(schema), fields)
+        let index = Index::builder().schema(schema).settings(index_settings()).create_in_ram()?;
+        SearchIndex::from_index(index, fields)
     }
 
     fn from_index(index: Index, fields: Fields) -> Result<SearchIndex, SearchError> {
@@ -200,6 +221,73 @@ impl SearchHandle {
     /// Runs a search. Only documents at or below `request.access` are ever
     /// matched, counted, faceted or shown.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        self.search_timed(request, &mut None)
+    }
+
+    /// [`search`](Self::search), noting in `timings` (when given) how long
+    /// each phase took; for the benchmark's `EVIDENT_BENCH_PROFILE` runs.
+    pub(crate) fn search_timed(
+        &self,
+        request: &SearchRequest,
+        timings: &mut Option<&mut Timings>,
+    ) -> Result<SearchResults, SearchError> {
+        let mut clock = Clock::start(timings.is_some());
+        let searcher = self.reader.searcher();
+        let prepared = self.prepare(&searcher, request)?;
+        clock.lap(timings, |t| &mut t.parse_compile);
+
+        let facet_counter = FacetCounter::new(self.fields.facet, FACET_FIELD, &request.facets);
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let query = &prepared.query;
+        let (scored, total, facet_counts): (Vec<(Option<f32>, DocAddress)>, usize, _) = match request.sort {
+            Sort::Relevance => {
+                let (docs, total, facets) = searcher.search(query, &(top.order_by_score(), Count, facet_counter))?;
+                (docs.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, facets)
+            }
+            Sort::Newest | Sort::Oldest => {
+                let order = if request.sort == Sort::Newest { Order::Desc } else { Order::Asc };
+                let (docs, total, facets) = searcher
+                    .search(query, &(top.order_by_fast_field::<DateTime>("date", order), Count, facet_counter))?;
+                (docs.into_iter().map(|(_, address)| (None, address)).collect(), total, facets)
+            }
+        };
+        let scored = if request.limit == 0 { Vec::new() } else { scored };
+        clock.lap(timings, |t| &mut t.collect);
+
+        let mut documents = Vec::with_capacity(scored.len());
+        let mut stores: Vec<Option<StoreReader>> = (0..searcher.segment_readers().len()).map(|_| None).collect();
+        for (score, address) in scored {
+            documents.push((score, StoredDoc::read(&searcher, &mut stores, address)?));
+        }
+        clock.lap(timings, |t| &mut t.fetch);
+
+        let mut hits = Vec::with_capacity(documents.len());
+        for (score, document) in documents {
+            let fields = &self.fields;
+            let text = |field| document.text(field).unwrap_or("").to_owned();
+            hits.push(Hit {
+                id: text(fields.id),
+                kind: text(fields.kind),
+                title: text(fields.title),
+                score,
+                snippet: snippet(document.text_bytes(fields.body).unwrap_or_default(), &prepared.highlighter),
+                lang: document.text(fields.lang).map(str::to_owned),
+                date: document.date(fields.date).and_then(|date| format_date(date.into_timestamp_secs())),
+            });
+        }
+        clock.lap(timings, |t| &mut t.snippets);
+        let mut facet_counts = facet_counts;
+        let mut facets = BTreeMap::new();
+        for name in &request.facets {
+            let mut counts: Vec<(String, u64)> = facet_counts.remove(name).unwrap_or_default().into_iter().collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            facets.insert(name.clone(), counts);
+        }
+        Ok(SearchResults { total, hits, facets, notes: prepared.notes })
+    }
+
+    /// The request checked, parsed and compiled, with the access filter in.
+    fn prepare(&self, searcher: &Searcher, request: &SearchRequest) -> Result<Prepared, SearchError> {
         if request.limit > MAX_LIMIT {
             return Err(SearchError::Query(format!("limit {} is above the maximum {MAX_LIMIT}", request.limit)));
         }
@@ -216,67 +304,114 @@ impl SearchHandle {
         }
         let parsed = parse(&request.query)?;
         let compiled = compile(&parsed.root, &self.fields);
-        let query = self.with_access(compiled.query, request.access);
-        let searcher = self.reader.searcher();
-
-        let mut facet_collector = FacetCollector::for_field("facet");
-        for name in &request.facets {
-            facet_collector.add_facet(Facet::from_path([name.as_str()]));
-        }
-        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
-        let (scored, total, facet_counts): (Vec<(Option<f32>, DocAddress)>, usize, _) = match request.sort {
-            Sort::Relevance => {
-                let (docs, total, facets) = searcher.search(&query, &(top.order_by_score(), Count, facet_collector))?;
-                (docs.into_iter().map(|(score, address)| (Some(score), address)).collect(), total, facets)
-            }
-            Sort::Newest | Sort::Oldest => {
-                let order = if request.sort == Sort::Newest { Order::Desc } else { Order::Asc };
-                let (docs, total, facets) = searcher
-                    .search(&query, &(top.order_by_fast_field::<DateTime>("date", order), Count, facet_collector))?;
-                (docs.into_iter().map(|(_, address)| (None, address)).collect(), total, facets)
-            }
-        };
-        let scored = if request.limit == 0 { Vec::new() } else { scored };
-
-        let mut hits = Vec::with_capacity(scored.len());
-        for (score, address) in scored {
-            let document: TantivyDocument = searcher.doc(address)?;
-            let text = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_owned();
-            let body = document.get_first(self.fields.body).and_then(|value| value.as_str()).unwrap_or("");
-            let date = document.get_first(self.fields.date).and_then(|value| value.as_datetime());
-            hits.push(Hit {
-                id: text(self.fields.id),
-                kind: text(self.fields.kind),
-                title: text(self.fields.title),
-                score,
-                snippet: snippet(body, &compiled.highlight),
-                lang: document.get_first(self.fields.lang).and_then(|value| value.as_str()).map(str::to_owned),
-                date: date.and_then(|date| format_date(date.into_timestamp_secs())),
-            });
-        }
-        let mut facets = BTreeMap::new();
-        for name in &request.facets {
-            let mut counts: Vec<(String, u64)> = facet_counts
-                .get(Facet::from_path([name.as_str()]))
-                .map(|(facet, count)| (facet.to_path().last().map_or(String::new(), |v| (*v).to_owned()), count))
-                .collect();
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            facets.insert(name.clone(), counts);
-        }
-        Ok(SearchResults { total, hits, facets, notes: parsed.notes })
+        let query = self.with_access(searcher, compiled.query, request.access)?;
+        Ok(Prepared { query, highlighter: Highlighter::new(compiled.highlight), notes: parsed.notes })
     }
 
-    /// The query restricted to what `access` may see.
-    fn with_access(&self, query: Box<dyn Query>, access: Access) -> Box<dyn Query> {
-        let visible: Vec<Term> = Access::ALL
-            .into_iter()
-            .filter(|level| *level <= access)
-            .map(|level| Term::from_facet(self.fields.facet, &Facet::from_path(["access", level.name()])))
-            .collect();
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, query),
-            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(visible)), 0.0))),
-        ]))
+    /// Times the collecting phases one by one (each a pass of its own over
+    /// the matches), for the benchmark's profile: the top hits alone, the
+    /// count alone, the facets alone.
+    pub(crate) fn time_collectors(&self, request: &SearchRequest, timings: &mut Timings) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let prepared = self.prepare(&searcher, request)?;
+        let started = Instant::now();
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset).order_by_score();
+        searcher.search(&prepared.query, &top)?;
+        timings.top_alone += started.elapsed();
+        let started = Instant::now();
+        searcher.search(&prepared.query, &Count)?;
+        timings.count_alone += started.elapsed();
+        let started = Instant::now();
+        let facet_counter = FacetCounter::new(self.fields.facet, FACET_FIELD, &request.facets);
+        searcher.search(&prepared.query, &facet_counter)?;
+        timings.facets_alone += started.elapsed();
+        Ok(())
+    }
+
+    /// The query restricted to what `access` may see, as a clause of the
+    /// query itself (never a filter over results), and one that adds nothing
+    /// to scores. Which clause depends on which levels the documents of this
+    /// searcher's snapshot hold (the same snapshot the query then runs on):
+    /// none above `access`: no clause is needed; one at or below it: that
+    /// level is required; otherwise every level above it is excluded.
+    fn with_access(
+        &self,
+        searcher: &Searcher,
+        query: Box<dyn Query>,
+        access: Access,
+    ) -> Result<Box<dyn Query>, SearchError> {
+        let mut visible = Vec::new();
+        let mut hidden = Vec::new();
+        for level in Access::ALL {
+            let term = Term::from_facet(self.fields.facet, &Facet::from_path(["access", level.name()]));
+            // Deleted documents still count here until a merge: a level is
+            // only ever taken for absent when no document, live or deleted,
+            // holds it.
+            if searcher.doc_freq(&term)? == 0 {
+                continue;
+            }
+            if level <= access { visible.push(term) } else { hidden.push(term) }
+        }
+        if hidden.is_empty() {
+            return Ok(query);
+        }
+        let term_query = |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::Basic)) };
+        let clauses: Vec<(Occur, Box<dyn Query>)> = match <[Term; 1]>::try_from(visible) {
+            Ok([only]) => {
+                vec![(Occur::Must, query), (Occur::Must, Box::new(ConstScoreQuery::new(term_query(only), 0.0)))]
+            }
+            Err(visible) if visible.is_empty() => return Ok(Box::new(EmptyQuery)),
+            Err(_) => {
+                let mut clauses = vec![(Occur::Must, query)];
+                clauses.extend(hidden.into_iter().map(|term| (Occur::MustNot, term_query(term))));
+                clauses
+            }
+        };
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// A request ready to run.
+struct Prepared {
+    query: Box<dyn Query>,
+    highlighter: Highlighter,
+    notes: Vec<String>,
+}
+
+/// Where a search spent its time, phase by phase (the benchmark's profile).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Timings {
+    /// checking, parsing and compiling the query, the access filter added
+    pub parse_compile: Duration,
+    /// the one pass over the matches: top hits, count and facets together
+    pub collect: Duration,
+    /// reading the hits' stored documents
+    pub fetch: Duration,
+    /// building the hits' snippets (and the rest of each hit)
+    pub snippets: Duration,
+    /// [`SearchHandle::time_collectors`]: the top hits in a pass of their own
+    pub top_alone: Duration,
+    /// the count in a pass of its own
+    pub count_alone: Duration,
+    /// the facet counts in a pass of their own
+    pub facets_alone: Duration,
+}
+
+/// A stopwatch that costs nothing when no timings are wanted.
+struct Clock(Option<Instant>);
+
+impl Clock {
+    fn start(wanted: bool) -> Clock {
+        Clock(wanted.then(Instant::now))
+    }
+
+    /// Adds the time since the last lap to the phase `phase` picks.
+    fn lap(&mut self, timings: &mut Option<&mut Timings>, phase: impl FnOnce(&mut Timings) -> &mut Duration) {
+        if let (Some(started), Some(timings)) = (self.0, timings.as_deref_mut()) {
+            let now = Instant::now();
+            *phase(timings) += now - started;
+            self.0 = Some(now);
+        }
     }
 }
 

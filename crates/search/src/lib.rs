@@ -14,14 +14,22 @@
 //! - Access is part of every search: [`SearchRequest::access`] is the
 //!   caller's level and documents above it are never matched, counted in a
 //!   facet or shown in a snippet.
+//! - A search is one pass over the matches (top hits, count and facet
+//!   counts together; `facets.rs` counts in whichever way is cheaper for the
+//!   number of matches), then each hit's stored fields (`stored.rs` reads
+//!   them without checking a long body as UTF-8 as a whole) and its snippet
+//!   (`snippet.rs`, which reads only as far into the body as the matches).
+//!   `evident bench search` times each phase with `EVIDENT_BENCH_PROFILE=1`.
 
 pub mod bench;
 mod compile;
 mod doc;
+mod facets;
 mod index;
 pub mod query;
 mod schema;
 mod snippet;
+mod stored;
 
 use std::collections::BTreeMap;
 

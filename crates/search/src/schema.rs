@@ -16,6 +16,10 @@ pub const INDEX_FORMAT: u32 = 2;
 /// a document is one of these names plus a value.
 pub const FACETS: &[&str] = &["kind", "type", "lang", "group", "facility", "province", "source", "access", "year"];
 
+/// The schema field that holds every facet value of a document, as the
+/// facet `/name/value`.
+pub(crate) const FACET_FIELD: &str = "facet";
+
 /// Fields that hold text and can be named in a query.
 pub const TEXT_FIELDS: &[&str] = &["title", "body"];
 
@@ -64,7 +68,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
         body: builder.add_text_field("body", words(true)),
         body_ngram: builder.add_text_field("body_ngram", ngrams()),
         lang: builder.add_text_field("lang", STRING | STORED),
-        facet: builder.add_facet_field("facet", FacetOptions::default()),
+        facet: builder.add_facet_field(FACET_FIELD, FacetOptions::default()),
         date: builder.add_date_field("date", INDEXED | FAST | STORED),
     };
     (builder.build(), fields)
