@@ -57,6 +57,10 @@ pub struct AddConfig {
     /// version with `sensitivity: public`); `Sealed` encrypts each file at
     /// rest and commits to it with a salted commitment (`seal.rs`)
     pub sensitivity: Sensitivity,
+    /// add `Public` files even if they carry identifying metadata (GPS,
+    /// device serials, authors); otherwise such a file is rejected with a
+    /// pointer to `evident redact`
+    pub allow_identifying: bool,
 }
 
 impl Default for AddConfig {
@@ -72,6 +76,7 @@ impl Default for AddConfig {
             derived_from: None,
             relative_to: None,
             sensitivity: Sensitivity::Restricted,
+            allow_identifying: false,
         }
     }
 }
@@ -92,6 +97,10 @@ pub struct AddOutcome {
     pub item: Option<String>,
     pub sha256: Option<String>,
     pub error: Option<String>,
+    /// the kinds of identifying metadata the file carries (`gps`,
+    /// `device_serial`, `author`), never their values
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identifying: Vec<&'static str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -165,6 +174,94 @@ impl Archive {
     }
 }
 
+/// One file to add sealed from a reader rather than a path: the server's
+/// sealed uploads and intake, whose plaintext never touches the disk.
+pub(crate) struct ReaderSource<'r> {
+    /// the original file name (sealed with the item; used to guess its media type)
+    pub(crate) name: String,
+    pub(crate) reader: &'r mut dyn Read,
+}
+
+impl Archive {
+    /// Adds each reader's bytes as one sealed item, all or nothing: every
+    /// file is staged (encrypted on its way into its object) before any is
+    /// committed, and if one cannot be read nothing is stored. The new
+    /// item ids, in order. Errors name files by position, never by their
+    /// (sealed) names.
+    pub(crate) fn add_sealed_readers(&mut self, sources: Vec<ReaderSource<'_>>, actor: &str) -> Result<Vec<String>> {
+        self.signer()?;
+        self.keyring()?;
+        self.publish()?;
+        let log = self.log();
+        crate::log::load_edge(&log, &log.open_checkpoint(&self.verifier)?)?;
+        let config = AddConfig {
+            actor: actor.to_owned(),
+            unpack: false,
+            sensitivity: Sensitivity::Sealed,
+            // One batch for the whole call: nothing commits before all are staged.
+            batch_items: 1 << 20,
+            batch_bytes: u64::MAX,
+            batch_age: Duration::from_secs(1 << 40),
+            ..AddConfig::default()
+        };
+        let mut ignore = |_: &AddOutcome| {};
+        let mut run = AddRun {
+            archive: self,
+            config: &config,
+            observer: &mut ignore,
+            batch: Batch::default(),
+            summary: AddSummary::default(),
+            added: Vec::new(),
+        };
+        let mut staged: Vec<Box<StagedItem>> = Vec::new();
+        let mut failure = None;
+        for (position, source) in sources.into_iter().enumerate() {
+            let source = Source {
+                display: source.name.clone(),
+                original_name: source.name.clone(),
+                original_path: source.name,
+                modified: None,
+                provenance: Provenance {
+                    container: None,
+                    member: None,
+                    path_bytes_hex: None,
+                    derived_from: None,
+                    identifying: Vec::new(),
+                },
+                limit: u64::MAX,
+                reader: source.reader,
+            };
+            match run.stage(source, None, |_| Ok(())) {
+                Ok(Ok(Staged::New(item))) => staged.push(item),
+                Ok(Ok(Staged::Duplicate { .. })) => {
+                    failure = Some(ArchiveError::Invalid(format!("file {} was taken for a duplicate", position + 1)));
+                }
+                Ok(Err(reason)) => {
+                    failure = Some(ArchiveError::Invalid(format!("file {} cannot be added: {reason}", position + 1)));
+                }
+                Err(error) => failure = Some(error),
+            }
+            if failure.is_some() {
+                break;
+            }
+        }
+        if let Some(error) = failure {
+            for item in staged {
+                item.staged.abandon();
+            }
+            return Err(error);
+        }
+        for (position, item) in staged.into_iter().enumerate() {
+            run.finish_stage(format!("file {}", position + 1), Ok(Ok(Staged::New(item))))?;
+        }
+        run.commit_batch()?;
+        let added = run.added;
+        self.publish()?;
+        self.update_index_quietly();
+        Ok(added)
+    }
+}
+
 /// What a staged item becomes once its batch commits.
 struct StagedItem {
     staged: StagedObject,
@@ -172,10 +269,12 @@ struct StagedItem {
     entry: Vec<u8>,
     /// a sealed item's keys, stored before the item commits
     sealed: Option<SealedItemRow>,
+    /// the kinds of identifying metadata found in its file
+    identifying: Vec<&'static str>,
 }
 
 enum Pending {
-    Added { path: String, item: usize },
+    Added { path: String, item: usize, identifying: Vec<&'static str> },
     Duplicate { path: String, item: String, sha256: String },
     Rejected { path: String, error: String },
 }
@@ -213,6 +312,9 @@ struct Provenance {
     /// what the file was derived from, when it is the output of an analysis
     #[serde(skip_serializing_if = "Option::is_none")]
     derived_from: Option<serde_json::Value>,
+    /// the kinds of identifying metadata in the file (never their values)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    identifying: Vec<&'static str>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -339,6 +441,7 @@ impl AddRun<'_> {
                 member: None,
                 path_bytes_hex,
                 derived_from: self.config.derived_from.clone(),
+                identifying: Vec::new(),
             },
             limit: u64::MAX,
             reader: &mut reader,
@@ -440,6 +543,7 @@ impl AddRun<'_> {
                     member: Some(member_path),
                     path_bytes_hex: None,
                     derived_from: self.config.derived_from.clone(),
+                    identifying: Vec::new(),
                 },
                 limit: declared,
                 reader: &mut MemberReader { inner: &mut member },
@@ -532,6 +636,7 @@ impl AddRun<'_> {
                     member: Some(member_name),
                     path_bytes_hex: None,
                     derived_from: self.config.derived_from.clone(),
+                    identifying: Vec::new(),
                 },
                 limit: declared,
                 reader: &mut MemberReader { inner: &mut entry },
@@ -560,8 +665,15 @@ impl AddRun<'_> {
         self.observer.file_started(&source.display, size_hint);
         let id = new_item_id()?;
         let mut draft = ObjectDraft::new(&self.archive.layout.tmp(), id.as_str())?;
+        // Identifying metadata is looked for in a copy kept in memory as
+        // the file streams by (`crates/extract/src/identifying.rs`).
+        let kept = IdentifyingProbe::buffer();
+        let Source { display, original_name, original_path, modified, provenance, limit, reader } = source;
+        let mut probe = IdentifyingProbe { inner: reader, kept: kept.clone() };
+        let mut source =
+            Source { display, original_name, original_path, modified, provenance, limit, reader: &mut probe };
         if self.config.sensitivity == Sensitivity::Sealed {
-            return self.stage_sealed(source, id, draft, check_after);
+            return self.stage_sealed(source, id, draft, check_after, &kept);
         }
         let file_name = logical_file_name(&source.original_name);
         let mut sniffer = Sniffer { inner: source.reader, head: Vec::new(), observer: &mut *self.observer };
@@ -583,6 +695,12 @@ impl AddRun<'_> {
             draft.abandon();
             return Ok(Err(reason));
         }
+        let identifying = IdentifyingProbe::kinds(&kept);
+        if let Some(reason) = self.refuse_identifying(&identifying) {
+            draft.abandon();
+            return Ok(Err(reason));
+        }
+        source.provenance.identifying = identifying.clone();
         if let Some(existing) = self.existing_item(&digest.sha256)? {
             draft.abandon();
             return Ok(Ok(Staged::Duplicate { item: existing, sha256: digest.sha256 }));
@@ -642,7 +760,20 @@ impl AddRun<'_> {
             version: "v1".to_owned(),
             log_index: 0,
         };
-        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry, sealed: None }))))
+        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry, sealed: None, identifying }))))
+    }
+
+    /// Why a file with identifying metadata may not be added as it is, if
+    /// it may not: only public items are refused, unless allowed.
+    fn refuse_identifying(&self, identifying: &[&'static str]) -> Option<String> {
+        if identifying.is_empty() || self.config.sensitivity != Sensitivity::Public || self.config.allow_identifying {
+            return None;
+        }
+        Some(format!(
+            "carries identifying metadata ({}), which must not be published; add it as restricted or sealed and \
+             publish a copy made with `evident redact ITEM` (which strips it), or pass --allow-identifying",
+            identifying.join(", ")
+        ))
     }
 
     /// Stages a sealed item: the file is encrypted on its way into the
@@ -656,19 +787,35 @@ impl AddRun<'_> {
         id: ItemId,
         mut draft: ObjectDraft,
         check_after: impl FnOnce(u64) -> Result<(), String>,
+        kept: &IdentifyingBuffer,
     ) -> Result<Result<Staged, String>> {
+        let mut source = source;
         let object = crate::seal::object_id(id.as_str())?;
         let (key, wrapped) = self.archive.keyring()?.new_data_key(&object).map_err(seal_error)?;
         let mut sniffer = Sniffer { inner: source.reader, head: Vec::new(), observer: &mut *self.observer };
-        let mut encrypting = EncryptingReader::new(&key, &object, &mut sniffer, source.limit)?;
         let limit = match source.limit {
             u64::MAX => u64::MAX,
             limit => evident_seal::sealed_stream_len(limit),
         };
-        let added = draft.add_file(SEALED_FILE_NAME, &mut encrypting, limit);
-        let (sha256, size) = encrypting.plaintext_digest();
+        // A file over a MiB (or of unknown size) is encrypted on its own
+        // thread beside reading and hashing + writing (`seal_pipeline.rs`);
+        // a small one inline, where a thread would cost more than it saves.
+        let (added, sealed) = if source.limit <= crate::seal_pipeline::PIPELINE_MIN_BYTES {
+            let mut encrypting = EncryptingReader::new(&key, &object, &mut sniffer, source.limit)?;
+            let added = draft.add_file(SEALED_FILE_NAME, &mut encrypting, limit);
+            (added, Ok(encrypting.plaintext_digest()))
+        } else {
+            crate::seal_pipeline::encrypt_pipelined(&key, &object, &mut sniffer, source.limit, |reader| {
+                draft.add_file(SEALED_FILE_NAME, reader, limit)
+            })
+        };
         let head = zeroize::Zeroizing::new(std::mem::take(&mut sniffer.head));
-        let digest = match added {
+        let added = match (added, sealed) {
+            (Ok(digest), Ok(plaintext)) => Ok((digest, plaintext)),
+            (Ok(_), Err(reason)) => Err(ObjectsError::Source(reason)),
+            (Err(error), _) => Err(error),
+        };
+        let (digest, (sha256, size)) = match added {
             Ok(digest) => digest,
             Err(error) => {
                 draft.abandon();
@@ -685,6 +832,9 @@ impl AddRun<'_> {
             draft.abandon();
             return Ok(Err(reason));
         }
+        // Only the kinds go into the sealed metadata, never the values.
+        let identifying = IdentifyingProbe::kinds(kept);
+        source.provenance.identifying = identifying.clone();
         let added_at = now_rfc3339();
         let actor = self.config.actor.clone();
         let provenance_json =
@@ -756,7 +906,7 @@ impl AddRun<'_> {
             sealed_salt: parts.sealed_salt,
             sealed_metadata: parts.sealed_metadata,
         };
-        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry, sealed: Some(sealed) }))))
+        Ok(Ok(Staged::New(Box::new(StagedItem { staged, record: item, entry, sealed: Some(sealed), identifying }))))
     }
 
     fn existing_item(&self, sha256: &str) -> Result<Option<String>> {
@@ -779,7 +929,11 @@ impl AddRun<'_> {
                 if staged.sealed.is_none() {
                     self.batch.staged_digests.insert(staged.record.sha256.clone(), staged.record.id.clone());
                 }
-                self.batch.outcomes.push(Pending::Added { path: display, item: self.batch.items.len() });
+                self.batch.outcomes.push(Pending::Added {
+                    path: display,
+                    item: self.batch.items.len(),
+                    identifying: staged.identifying.clone(),
+                });
                 self.batch.items.push(*staged);
                 self.maybe_commit()
             }
@@ -841,7 +995,7 @@ impl AddRun<'_> {
     fn report(&mut self, outcomes: Vec<Pending>, records: &[ItemRecord]) {
         for pending in outcomes {
             let outcome = match pending {
-                Pending::Added { path, item } => {
+                Pending::Added { path, item, identifying } => {
                     let record = &records[item];
                     self.summary.added += 1;
                     self.summary.bytes_added += record.size;
@@ -854,6 +1008,7 @@ impl AddRun<'_> {
                         item: Some(record.id.clone()),
                         sha256: (!sealed).then(|| record.sha256.clone()),
                         error: None,
+                        identifying,
                     }
                 }
                 Pending::Duplicate { path, item, sha256 } => {
@@ -864,11 +1019,19 @@ impl AddRun<'_> {
                         item: Some(item),
                         sha256: Some(sha256),
                         error: None,
+                        identifying: Vec::new(),
                     }
                 }
                 Pending::Rejected { path, error } => {
                     self.summary.rejected += 1;
-                    AddOutcome { path, status: AddStatus::Rejected, item: None, sha256: None, error: Some(error) }
+                    AddOutcome {
+                        path,
+                        status: AddStatus::Rejected,
+                        item: None,
+                        sha256: None,
+                        error: Some(error),
+                        identifying: Vec::new(),
+                    }
                 }
             };
             self.observer.outcome(&outcome);
@@ -980,7 +1143,7 @@ fn describe_file_type(kind: &fs::FileType) -> &'static str {
     }
 }
 
-fn new_item_id() -> Result<ItemId> {
+pub(crate) fn new_item_id() -> Result<ItemId> {
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(|e| ArchiveError::Invalid(format!("no randomness for an item id: {e}")))?;
     let millis =
@@ -1040,6 +1203,46 @@ fn zip_time(time: zip::DateTime) -> Option<String> {
 }
 
 /// Keeps the first bytes for media type detection and reports progress.
+/// A copy of a file's first [`evident_extract::MAX_INPUT_BYTES`], kept in
+/// memory only (wiped when dropped; `None` once the file was longer).
+type IdentifyingBuffer = std::rc::Rc<std::cell::RefCell<Option<zeroize::Zeroizing<Vec<u8>>>>>;
+
+/// Keeps a copy of what passes through, for identifying-metadata detection.
+struct IdentifyingProbe<'a> {
+    inner: &'a mut dyn Read,
+    kept: IdentifyingBuffer,
+}
+
+impl IdentifyingProbe<'_> {
+    fn buffer() -> IdentifyingBuffer {
+        std::rc::Rc::new(std::cell::RefCell::new(Some(zeroize::Zeroizing::new(Vec::new()))))
+    }
+
+    /// The kinds of identifying metadata in the kept copy (none for a file
+    /// too large to keep), and the copy dropped.
+    fn kinds(kept: &IdentifyingBuffer) -> Vec<&'static str> {
+        match kept.borrow_mut().take() {
+            Some(bytes) => evident_extract::identifying_metadata(&bytes).into_iter().map(|k| k.as_str()).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+impl Read for IdentifyingProbe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut kept = self.kept.borrow_mut();
+        if let Some(bytes) = kept.as_mut() {
+            if bytes.len() + n > evident_extract::MAX_INPUT_BYTES as usize {
+                *kept = None;
+            } else {
+                bytes.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
+}
+
 struct Sniffer<'a, 'o> {
     inner: &'a mut dyn Read,
     head: Vec<u8>,

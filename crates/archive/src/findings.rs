@@ -32,6 +32,11 @@ pub struct ClaimSummary {
 /// Text fields may be plain text or `{"en": ..., "zh": ...}`: English
 /// first, then the others.
 pub fn display_text(value: Option<&Value>) -> String {
+    if value
+        .is_some_and(|value| evident_core::sealed_box(value).is_some() || evident_core::is_sealed_placeholder(value))
+    {
+        return "[sealed]".to_owned();
+    }
     match value {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Object(map)) => {
@@ -76,12 +81,19 @@ impl Archive {
             return Err(e);
         }
         let mut findings = Vec::with_capacity(rows.len());
-        for (id, fields) in rows {
+        for (id, mut fields) in rows {
+            crate::sealed_records::mask_sealed_fields(&mut fields);
             let mut claims = Vec::new();
             for claim_id in ids(&fields, "claims") {
                 let Some(claim) = self.store.record(&claim_id)? else { continue };
-                let claim_fields = parse_fields(&claim)?;
+                let mut claim_fields = parse_fields(&claim)?;
+                crate::sealed_records::mask_sealed_fields(&mut claim_fields);
                 let figure = claim_fields.get("value").map(|value| {
+                    let value = if evident_core::is_sealed_placeholder(value) {
+                        "[sealed]".to_owned()
+                    } else {
+                        value.to_string()
+                    };
                     let unit = claim_fields.get("unit").and_then(Value::as_str).unwrap_or("");
                     let period = claim_fields.get("period").and_then(|p| p.get("text")).and_then(Value::as_str);
                     match period {

@@ -18,8 +18,12 @@ use evident_store::{NewRecordVersion, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 use crate::records::{Change, parse_fields, prepare_version};
-use crate::{Archive, ArchiveError, Result};
+use crate::sealed_records::{SEALED_KEY_FIELD, has_sealed_fields, needs_key, open_fields, seal_prepared_with};
+use crate::{Archive, ArchiveError, AuditEvent, Result};
 
 /// Settings for one import.
 #[derive(Clone, Debug)]
@@ -66,6 +70,10 @@ type FieldProblem = (Option<String>, String);
 struct RowPlan {
     id: RecordId,
     references: Vec<(String, String)>,
+    /// the record's data key, if it has fields to seal
+    key: Option<evident_seal::DataKey>,
+    /// its wrapped key, to store before the import commits
+    wrapped_key: Option<Vec<u8>>,
 }
 
 fn open_reader(path: &Path, format: Format, kind: Option<RecordKind>) -> Result<evident_formats::RecordReader> {
@@ -175,9 +183,19 @@ impl Archive {
             return Ok(report);
         }
 
+        // The keys of records with sealed fields go in first (a key left by
+        // an import that then fails belongs to no record and is used again).
+        let keys: Vec<(String, Vec<u8>)> = plans
+            .values()
+            .filter_map(|plan| plan.wrapped_key.as_ref().map(|key| (plan.id.to_string(), key.clone())))
+            .collect();
+        if !keys.is_empty() {
+            self.store.put_sealed_record_keys(&keys)?;
+        }
+
         // Pass two: re-read the file and stream the planned rows into one
-        // transaction. Rows are read, checked and digested on a second
-        // thread while this one writes them to the store.
+        // transaction. Rows are read, checked, sealed and digested on a
+        // second thread while this one writes them to the store.
         let planned = plans.len() as u64;
         let (sender, receiver) = std::sync::mpsc::sync_channel::<std::result::Result<NewRecordVersion, String>>(1024);
         let actor = config.actor.clone();
@@ -192,10 +210,20 @@ impl Archive {
                         return;
                     }
                 };
-                for raw in reader.filter_map(|row| row.ok()) {
+                for mut raw in reader.filter_map(|row| row.ok()) {
                     let Some(plan) = plans.remove(&raw.line) else { continue };
+                    raw.fields.remove(SEALED_KEY_FIELD);
                     let create = Change { change: "create", retracted: false, actor: &actor, reason: &reason };
-                    let first = prepare_version(&plan.id, 1, raw.fields.clone(), &create).map(|p| p.version);
+                    let first = prepare_version(&plan.id, 1, raw.fields.clone(), &create).and_then(|mut p| {
+                        if plan.key.is_some() {
+                            seal_prepared_with(&mut p, plan.key.as_ref(), None)?;
+                        }
+                        Ok(p.version)
+                    });
+                    let sealed_first: Option<Map<String, Value>> = match &first {
+                        Ok(version) if plan.key.is_some() => serde_json::from_str(&version.row.fields).ok(),
+                        _ => None,
+                    };
                     let mut versions = vec![first];
                     if raw.retracted {
                         let retract = Change {
@@ -204,7 +232,12 @@ impl Archive {
                             actor: &actor,
                             reason: "retracted in the imported data",
                         };
-                        versions.push(prepare_version(&plan.id, 2, raw.fields, &retract).map(|p| p.version));
+                        versions.push(prepare_version(&plan.id, 2, raw.fields, &retract).and_then(|mut p| {
+                            if plan.key.is_some() {
+                                seal_prepared_with(&mut p, plan.key.as_ref(), sealed_first.as_ref())?;
+                            }
+                            Ok(p.version)
+                        }));
                     }
                     for version in versions {
                         if sender.send(version.map_err(|e| e.to_string())).is_err() {
@@ -280,7 +313,9 @@ impl Archive {
             }
             None => Archive::new_record_id(kind).map_err(|e| vec![(None, e.to_string())])?,
         };
-        let checked = validate_fields(kind, &raw.fields).map_err(|errors| {
+        let mut fields = raw.fields.clone();
+        let dump_key = fields.remove(SEALED_KEY_FIELD);
+        let checked = validate_fields(kind, &fields).map_err(|errors| {
             errors
                 .into_iter()
                 .map(|e| match e {
@@ -289,8 +324,96 @@ impl Archive {
                 })
                 .collect::<Vec<_>>()
         })?;
+        let mut warnings = checked.warnings;
+        crate::sealed_records::scrub_warnings(&evident_core::fields_to_seal(kind, &checked.fields), &mut warnings);
+        let (key, wrapped_key) = self
+            .plan_sealing(&id, &checked.fields, dump_key.as_ref(), &mut warnings)
+            .map_err(|e| vec![(None, e.to_string())])?;
         let references = checked.references.into_iter().map(|(field, to)| (field, to.to_string())).collect();
-        Ok((RowPlan { id, references }, checked.warnings))
+        Ok((RowPlan { id, references, key, wrapped_key }, warnings))
+    }
+
+    /// The key that seals a row's fields, if it has any to seal, and the
+    /// wrapped key to store. A row exported with sealed fields carries its
+    /// record's wrapped key (`sealed_key`): it must unwrap under this
+    /// archive's KEK (an archive sharing the KEK), and every box must open.
+    fn plan_sealing(
+        &self,
+        id: &RecordId,
+        fields: &Map<String, Value>,
+        dump_key: Option<&Value>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Option<evident_seal::DataKey>, Option<Vec<u8>>)> {
+        let boxes = has_sealed_fields(fields);
+        if !boxes && !needs_key(id.kind(), fields) {
+            return Ok((None, None));
+        }
+        let dump_key = match dump_key {
+            None => None,
+            Some(Value::String(text)) => Some(
+                BASE64
+                    .decode(text.trim())
+                    .map_err(|e| ArchiveError::Invalid(format!("{id}: {SEALED_KEY_FIELD} is not base64 ({e})")))?,
+            ),
+            Some(_) => return Err(ArchiveError::Invalid(format!("{id}: {SEALED_KEY_FIELD} must be base64 text"))),
+        };
+        if boxes && dump_key.is_none() {
+            return Err(ArchiveError::Invalid(format!(
+                "{id} has sealed fields but no {SEALED_KEY_FIELD}: export it with `evident export` from its archive"
+            )));
+        }
+        if !self.sealing_set_up() {
+            if boxes {
+                return Err(ArchiveError::Sealed(format!(
+                    "{id} has sealed fields, but this archive has no key-encryption key (no seal.json); give it one \
+                     with `evident seal init`"
+                )));
+            }
+            warnings.push(
+                "fields to seal stay unsealed: this archive has no key-encryption key (evident seal init)".to_owned(),
+            );
+            return Ok((None, None));
+        }
+        let object = crate::seal::object_id(id.as_str())?;
+        let Some(bytes) = dump_key else {
+            let record_key = self
+                .record_key(id.as_str(), true)?
+                .ok_or_else(|| ArchiveError::Sealed(format!("{id}: no key for its sealed fields")))?;
+            return Ok((Some(record_key.key), record_key.new_wrapped));
+        };
+        let keyring = self.keyring().map_err(|e| {
+            ArchiveError::Sealed(format!("{id} has sealed fields, which need the archive's key-encryption key: {e}"))
+        })?;
+        let wrapped = evident_seal::WrappedKey::parse(&bytes)
+            .map_err(|e| ArchiveError::Invalid(format!("{id}: {SEALED_KEY_FIELD} is not a wrapped key: {e}")))?;
+        let key = keyring.unwrap_data_key(&object, &wrapped).map_err(|e| {
+            ArchiveError::Sealed(format!(
+                "the sealed fields of {id} cannot be opened with this archive's key-encryption key ({e}); import the \
+                 dump into an archive that holds its key, or export it with --reveal"
+            ))
+        })?;
+        let mut opened = fields.clone();
+        open_fields(&key, &object, &mut opened)
+            .map_err(|e| ArchiveError::Invalid(format!("{id}: a sealed field does not open with its key: {e}")))?;
+        Ok((Some(key), Some(bytes)))
+    }
+
+    /// A record's sealed fields as exported: opened (`reveal`), or as they
+    /// are with the record's wrapped key beside them.
+    fn export_sealed_fields(&self, id: &str, fields: &mut Map<String, Value>, reveal: bool) -> Result<()> {
+        if reveal {
+            let record_key = self.record_key(id, false)?.ok_or_else(|| ArchiveError::Corrupted {
+                what: id.to_owned(),
+                detail: "sealed fields but no key".to_owned(),
+            })?;
+            return open_fields(&record_key.key, &crate::seal::object_id(id)?, fields);
+        }
+        let wrapped = self.store.sealed_record_key(id)?.ok_or_else(|| ArchiveError::Corrupted {
+            what: id.to_owned(),
+            detail: "sealed fields but no key".to_owned(),
+        })?;
+        fields.insert(SEALED_KEY_FIELD.to_owned(), Value::String(BASE64.encode(wrapped)));
+        Ok(())
     }
 
     fn exists(&self, id: &str) -> Result<bool> {
@@ -298,11 +421,49 @@ impl Archive {
     }
 
     /// Writes the records of a kind (or all kinds) to `out`; returns how many.
+    /// Sealed fields are written as their boxes, with the record's wrapped
+    /// key (`sealed_key`): both ciphertext, so the dump re-imports intact
+    /// into an archive with the same key-encryption key.
     pub fn export(&self, kind: Option<RecordKind>, format: Format, out: Box<dyn std::io::Write>) -> Result<u64> {
+        self.export_with(kind, format, out, false)
+    }
+
+    /// [`Archive::export`] with sealed fields opened (`evident export
+    /// --reveal`): plaintext, for a named person; needs the KEK. Noted in the
+    /// audit trail as a `reveal` by `actor`.
+    pub fn export_revealed(
+        &mut self,
+        kind: Option<RecordKind>,
+        format: Format,
+        out: Box<dyn std::io::Write>,
+        actor: &str,
+    ) -> Result<u64> {
+        self.audit(&AuditEvent {
+            actor: actor.to_owned(),
+            role: "cli".to_owned(),
+            action: "reveal".to_owned(),
+            target: format!("export kind={}", kind.map(|k| k.name()).unwrap_or("all")),
+            client: "cli".to_owned(),
+        })?;
+        self.export_with(kind, format, out, true)
+    }
+
+    fn export_with(
+        &self,
+        kind: Option<RecordKind>,
+        format: Format,
+        out: Box<dyn std::io::Write>,
+        reveal: bool,
+    ) -> Result<u64> {
         let mut writer = RecordWriter::new(out, format, kind).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         let mut failure = None;
         self.store.for_each_record(kind.map(|k| k.name()), &mut |row| {
-            let fields: Map<String, Value> = match parse_fields(&row) {
+            let fields: Map<String, Value> = match parse_fields(&row).and_then(|mut fields| {
+                if has_sealed_fields(&fields) {
+                    self.export_sealed_fields(&row.id, &mut fields, reveal)?;
+                }
+                Ok(fields)
+            }) {
                 Ok(fields) => fields,
                 Err(e) => {
                     failure = Some(e);

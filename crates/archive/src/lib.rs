@@ -28,14 +28,21 @@ pub mod bench;
 mod claims;
 mod files;
 mod findings;
+mod forget;
+mod grants;
 mod import;
+mod intake;
 mod last_verify;
 mod layout;
 mod log;
 mod publish;
 mod receipt;
 mod records;
+mod redact;
+mod rotate;
 mod seal;
+mod seal_pipeline;
+mod sealed_records;
 mod search;
 mod verify;
 mod visible_export;
@@ -54,18 +61,27 @@ pub use claims::ClaimSearch;
 pub use evident_core::RecordKind;
 pub use evident_formats::Format;
 pub use evident_search::{Access, Hit, SearchHandle, SearchRequest, SearchResults, Snippet, Sort};
+pub use evident_store::ForgottenItemRow;
+pub use evident_store::{IntakeCaseRow, IntakeItemRow, SealedGrantRow};
 pub use files::ItemTextContent;
 pub use findings::{ClaimSummary, FindingRow, display_text};
+pub use forget::ForgetReport;
 pub use import::{ImportConfig, ImportReport, RowProblem, import_format};
+pub use intake::{
+    INTAKE_ACTOR, IntakeCaseView, IntakeSubmission, SealedUpload, StagingEncryptor, StagingKey, intake_code_hash,
+};
 pub use last_verify::{MAX_SAVED_PROBLEMS, VERIFY_SUMMARY_FORMAT, VerifyProblem, VerifySummary};
 pub use layout::ArchiveSettings;
 pub use publish::{PUBLISHED_PREFIX, Publication, UNPUBLISHED_PREFIX};
 pub use receipt::{ReceiptVerdict, check_receipt, check_sealed_receipt};
 pub use records::{FieldChange, RecordChange, RecordView};
+pub use redact::{Derivation, MAX_REDACT_BYTES, REDACTION_MARKER, RedactConfig, RedactReport, Region, parse_span};
+pub use rotate::{KekRotation, RotateReport};
 pub use seal::{
     KekInit, KekUnlock, SEALED_FILE_NAME, SEALED_MEDIA_TYPE, SEALED_PLACEHOLDER, SealInitReport, SealedItemView,
     Sensitivity,
 };
+pub use sealed_records::{SEALED_FIELD_TEXT, SEALED_KEY_FIELD, mask_sealed_fields};
 pub use search::{ReindexObserver, ReindexReport};
 pub use verify::{Problem, VerifyReport};
 

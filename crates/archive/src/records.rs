@@ -143,11 +143,47 @@ pub(crate) fn prepare_version(
     Ok(PreparedVersion { version: NewRecordVersion { row, entry, references }, warnings: checked.warnings })
 }
 
+/// Replaces a prepared version's fields (with their stored form: sealed
+/// fields as boxes) and recomputes its digest and log entry.
+pub(crate) fn reprepare(prepared: &mut PreparedVersion, fields: Value) -> Result<()> {
+    let row = &mut prepared.version.row;
+    row.fields = fields.to_string();
+    row.digest = version_digest_with(row, &fields)?;
+    let digest = Sha256Hex::parse(&row.digest).map_err(ArchiveError::Invalid)?;
+    prepared.version.entry =
+        LogEntry::record_version(&row.id, &row.kind, row.version, row.time.clone(), row.actor.clone(), &digest)
+            .encode()
+            .map_err(|e| ArchiveError::Invalid(format!("{}: {e}", row.id)))?;
+    Ok(())
+}
+
+/// Refuses sealed boxes given by a caller: only the archive makes them
+/// (an import of a dump brings its own, checked against its key).
+fn refuse_boxes<'a>(id: &str, values: impl IntoIterator<Item = (&'a String, &'a Value)>) -> Result<()> {
+    for (field, value) in values {
+        if evident_core::sealed_box(value).is_some() {
+            return Err(ArchiveError::Invalid(format!(
+                "{id}: field {field} is given as a sealed box; give its value (the archive seals it)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Archive {
     /// Commits prepared versions in one transaction and publishes a checkpoint.
-    pub(crate) fn commit_versions(&mut self, prepared: Vec<PreparedVersion>) -> Result<Vec<RecordChange>> {
+    pub(crate) fn commit_versions(&mut self, mut prepared: Vec<PreparedVersion>) -> Result<Vec<RecordChange>> {
         let mut versions: Vec<NewRecordVersion> = Vec::with_capacity(prepared.len());
         let mut warnings = Vec::with_capacity(prepared.len());
+        // Sealed fields become boxes before anything is stored; a record's
+        // new key is stored before the version that first uses it.
+        let mut new_keys = Vec::new();
+        for p in &mut prepared {
+            new_keys.extend(self.seal_prepared(p)?);
+        }
+        if !new_keys.is_empty() {
+            self.store.put_sealed_record_keys(&new_keys)?;
+        }
         for p in prepared {
             versions.push(p.version);
             warnings.push(p.warnings);
@@ -192,6 +228,7 @@ impl Archive {
             ));
         }
         let id = Archive::new_record_id(kind)?;
+        refuse_boxes(id.as_str(), &fields)?;
         let prepared = prepare_version(&id, 1, fields, &Change { change: "create", retracted: false, actor, reason })?;
         Ok(self.commit_versions(vec![prepared])?.remove(0))
     }
@@ -217,8 +254,11 @@ impl Archive {
         if changes.is_empty() {
             return Err(ArchiveError::Invalid("nothing to change: give --set FIELD=VALUE".to_owned()));
         }
+        refuse_boxes(id, changes.iter().filter_map(|(field, value)| value.as_ref().map(|value| (field, value))))?;
         for (field, value) in changes {
             match value {
+                // the placeholder of a sealed field (a form or a view sent back): unchanged
+                Some(value) if evident_core::is_sealed_placeholder(value) => None,
                 Some(value) => fields.insert(field.clone(), value.clone()),
                 None => fields.remove(field),
             };
@@ -265,9 +305,20 @@ impl Archive {
         rows.into_iter().map(view).collect()
     }
 
-    /// Every version of a record, oldest first.
+    /// Every version of a record, oldest first. Sealed fields are shown as
+    /// `{"sealed": true}` (the stored form, whose digest the log holds, is
+    /// what `verify` reads).
     pub fn record_history(&self, id: &str) -> Result<Vec<RecordVersionRow>> {
-        Ok(self.store.record_history(id)?)
+        let mut rows = self.store.record_history(id)?;
+        for row in &mut rows {
+            if let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(&row.fields)
+                && crate::sealed_records::has_sealed_fields(&fields)
+            {
+                crate::sealed_records::mask_sealed_fields(&mut fields);
+                row.fields = Value::Object(fields).to_string();
+            }
+        }
+        Ok(rows)
     }
 
     /// Records that refer to `id`: (from id, field).
@@ -286,8 +337,10 @@ pub(crate) fn parse_fields(row: &RecordRow) -> Result<Map<String, Value>> {
     }
 }
 
+/// A record as shown: sealed fields as `{"sealed": true}`.
 pub(crate) fn view(row: RecordRow) -> Result<RecordView> {
-    let fields = parse_fields(&row)?;
+    let mut fields = parse_fields(&row)?;
+    crate::sealed_records::mask_sealed_fields(&mut fields);
     Ok(RecordView {
         id: row.id,
         kind: row.kind,

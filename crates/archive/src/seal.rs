@@ -222,15 +222,25 @@ impl Archive {
         Ok(self.keyring.get_or_init(|| keyring))
     }
 
-    /// Whether an item is sealed. `NotFound` for an unknown id.
+    /// Checks that sealed data can be added and read here: the archive has
+    /// a KEK and this process can unlock it (a clear `Sealed` error if not).
+    pub fn check_sealing(&self) -> Result<()> {
+        self.keyring().map(|_| ())
+    }
+
+    /// Whether an item is sealed (a forgotten item was, and stays so).
+    /// `NotFound` for an unknown id.
     pub fn is_sealed(&self, id: &str) -> Result<bool> {
         self.item(id)?;
-        Ok(self.store.sealed_item(id)?.is_some())
+        Ok(self.store.sealed_item(id)?.is_some() || self.store.forgotten_item(id)?.is_some())
     }
 
     /// The data key of a sealed item, unwrapped with the KEK.
     fn sealed_data_key(&self, id: &str) -> Result<(ObjectId, evident_store::SealedItemRow, DataKey)> {
         self.item(id)?;
+        if let Some(forgotten) = self.store.forgotten_item(id)? {
+            return Err(crate::forget::forgotten_error(&forgotten));
+        }
         let row = self.store.sealed_item(id)?.ok_or_else(|| ArchiveError::Invalid(format!("{id} is not sealed")))?;
         let object = object_id(id)?;
         let wrapped = WrappedKey::parse(&row.wrapped_key)
@@ -254,19 +264,34 @@ impl Archive {
         })
     }
 
-    /// Decrypts a sealed item's file into `output`, chunk by chunk, and
-    /// checks the plaintext against its sealed size and digest. Returns the
-    /// number of bytes written. On an error `output` holds an authenticated
-    /// prefix at most, which the caller must discard.
+    /// Decrypts a sealed item's file into `output` and checks its size.
+    /// Returns the number of bytes written. On an error `output` holds an
+    /// authenticated prefix at most, which the caller must discard.
+    ///
+    /// Every chunk is authenticated (XChaCha20-Poly1305 under the item's own
+    /// key, bound to the object id, its position and whether it ends the
+    /// stream), so what comes out is exactly what was sealed into this
+    /// object: the same assurance a plain read gets from re-hashing the
+    /// file. Tying that plaintext to the log's commitment (its SHA-256 in the
+    /// opening) is `verify`'s job ([`Archive::read_sealed_checked`]).
     pub fn read_sealed(&self, id: &str, output: &mut dyn Write) -> Result<u64> {
         let view = self.sealed_item(id)?;
-        let (object, _, key) = self.sealed_data_key(id)?;
-        let item = self.item(id)?;
-        let file = self.objects.open_file(id, &item.file_name)?;
+        let size = self.decrypt_sealed(id, output)?;
+        if size != view.size {
+            return Err(ArchiveError::Corrupted {
+                what: format!("the sealed content of {id}"),
+                detail: format!("it decrypts, but to {size} bytes, not the {} sealed with it", view.size),
+            });
+        }
+        Ok(size)
+    }
+
+    /// [`Archive::read_sealed`], and the plaintext's SHA-256 checked against
+    /// the digest sealed with it (which the log's commitment covers).
+    pub fn read_sealed_checked(&self, id: &str, output: &mut dyn Write) -> Result<u64> {
+        let view = self.sealed_item(id)?;
         let mut hashing = HashingWriter { inner: output, hasher: Sha256::new(), size: 0 };
-        evident_seal::decrypt_stream(&key, &object, io::BufReader::new(file), &mut hashing).map_err(|e| {
-            ArchiveError::Corrupted { what: format!("the sealed content of {id}"), detail: e.to_string() }
-        })?;
+        self.decrypt_sealed(id, &mut hashing)?;
         let sha256 = hex::encode(hashing.hasher.finalize());
         if hashing.size != view.size || sha256 != view.sha256 {
             return Err(ArchiveError::Corrupted {
@@ -275,6 +300,14 @@ impl Archive {
             });
         }
         Ok(hashing.size)
+    }
+
+    fn decrypt_sealed(&self, id: &str, output: &mut dyn Write) -> Result<u64> {
+        let (object, _, key) = self.sealed_data_key(id)?;
+        let item = self.item(id)?;
+        let file = self.objects.open_file(id, &item.file_name)?;
+        evident_seal::decrypt_stream(&key, &object, io::BufReader::with_capacity(1 << 20, file), output)
+            .map_err(|e| ArchiveError::Corrupted { what: format!("the sealed content of {id}"), detail: e.to_string() })
     }
 
     /// The opening of a sealed item's commitment (`evident-opening/1`: its
@@ -305,7 +338,7 @@ impl Archive {
             Ok(opening) => opening,
             Err(e) => return Ok(Some(e.to_string())),
         };
-        if let Err(e) = self.read_sealed(id, &mut io::sink()) {
+        if let Err(e) = self.read_sealed_checked(id, &mut io::sink()) {
             return Ok(Some(e.to_string()));
         }
         let parsed = evident_seal::Commitment::parse(commitment)

@@ -185,6 +185,11 @@ impl Archive {
         let mut docs: Vec<Result<IndexDoc, String>> = Vec::with_capacity(ids.len());
         let mut texts = Vec::new();
         for id in ids {
+            // A forgotten item leaves the index (it never had sealed text in it).
+            if self.store.forgotten_item(id)?.is_some() {
+                docs.push(Err(id.clone()));
+                continue;
+            }
             if let Some(item) = self.store.item(id)? {
                 let record = self.store.record(id)?;
                 let (text, extraction) = self.extract_item(&item);
@@ -314,7 +319,9 @@ fn search_error(error: SearchError) -> ArchiveError {
 /// The search document of a file item: its extracted text and what its
 /// item record says.
 fn item_doc(item: &ItemRecord, record: Option<&RecordRow>, extraction: &Extraction) -> IndexDoc {
-    let fields = record.and_then(|record| record_fields(record).ok()).unwrap_or_default();
+    let mut fields = record.and_then(|record| record_fields(record).ok()).unwrap_or_default();
+    // Sealed fields are never indexed, not even as ciphertext (docs/search.md).
+    fields.retain(|_, value| evident_core::sealed_box(value).is_none());
     let mut body = String::new();
     let mut langs = Vec::new();
     let mut extracted_title = None;
@@ -377,10 +384,20 @@ fn item_doc(item: &ItemRecord, record: Option<&RecordRow>, extraction: &Extracti
 /// The search document of a record: its text fields as text, its choices
 /// and references as facets.
 fn record_doc(record: &RecordRow) -> Result<IndexDoc> {
-    let fields = record_fields(record)?;
-    let title = ["name", "names", "name_en", "name_zh", "title", "issue", "text", "description"]
+    let mut fields = record_fields(record)?;
+    // Sealed fields are never indexed, not even as ciphertext (docs/search.md);
+    // a title that would come from one is the placeholder.
+    let title_fields = ["name", "names", "name_en", "name_zh", "title", "issue", "text", "description"];
+    let sealed_title = title_fields
+        .iter()
+        .find(|name| fields.contains_key(**name))
+        .is_some_and(|name| evident_core::sealed_box(&fields[*name]).is_some());
+    fields.retain(|_, value| evident_core::sealed_box(value).is_none());
+    let title = title_fields
         .iter()
         .find_map(|name| fields.get(*name).and_then(first_text))
+        .filter(|_| !sealed_title)
+        .or_else(|| sealed_title.then(|| crate::SEALED_FIELD_TEXT.to_owned()))
         .or_else(|| fields.get("event_type").and_then(Value::as_str).map(|kind| kind.replace('_', " ")))
         .or_else(|| fields.get("relation_type").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| record.id.clone());

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use evident_core::{AUDIT_BATCH, LogEntry, RECORD_VERSION};
+use evident_core::{AUDIT_BATCH, ITEM_FORGET, LogEntry, RECORD_VERSION};
 use evident_store::RecordVersionRow;
 use evident_tlog::{
     Checkpoint, Hash, NoteVerifier, TILE_WIDTH, decode_entry_bundle, decode_tile, entry_bundles_for_size, leaf_hash,
@@ -41,6 +41,13 @@ pub struct VerifyReport {
     pub sealed_unopened: u64,
     /// why sealed items could not be opened, if they could not
     pub sealed_locked: Option<String>,
+    /// sealed items whose keys were destroyed (`evident forget`): their
+    /// ciphertext, inventories and entries are checked, and their
+    /// `item.forget` entries against the database; their content cannot
+    /// be checked any more (its key is gone)
+    pub forgotten: u64,
+    /// the forgotten items' ids
+    pub forgotten_ids: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -143,6 +150,8 @@ pub(crate) fn verify(
     // Items against their log entries and objects.
     let items = archive.store.items()?;
     report.items = items.len() as u64;
+    let forgotten_rows: BTreeMap<String, evident_store::ForgottenItemRow> =
+        archive.store.forgotten_items()?.into_iter().map(|row| (row.item_id.clone(), row)).collect();
     let mut item_ids = BTreeSet::new();
     for item in &items {
         item_ids.insert(item.id.clone());
@@ -160,7 +169,23 @@ pub(crate) fn verify(
                     );
                 }
                 let sealed_keys = archive.store.sealed_item(&item.id)?.is_some();
-                if entry.is_sealed() || sealed_keys {
+                let forgotten = forgotten_rows.contains_key(&item.id);
+                if forgotten {
+                    report.forgotten += 1;
+                    report.forgotten_ids.push(item.id.clone());
+                    if !entry.is_sealed() {
+                        found.problem(
+                            &item.id,
+                            "the item is recorded as forgotten but its log entry is not a sealed one",
+                        );
+                    }
+                    if sealed_keys {
+                        found.problem(
+                            &item.id,
+                            "the item is recorded as forgotten but its sealed keys are still stored",
+                        );
+                    }
+                } else if entry.is_sealed() || sealed_keys {
                     check_sealed(archive, item, &entry, sealed_keys, &mut report, &mut found)?;
                 } else if !entry.files().iter().any(|f| f.sha256 == item.sha256 && f.size == item.size) {
                     found.problem(
@@ -244,12 +269,27 @@ pub(crate) fn verify(
     }
 
     let batch_entries = check_audit(archive, &entries, &mut report, &mut found)?;
+    let forget_entries = check_forgotten(&items, &forgotten_rows, &entries, &mut found)?;
+    let derive_entries =
+        crate::redact::check_derivations(archive, &entries, &mut |what, detail| found.problem(what, detail))?;
     for (index, entry) in entries.iter().enumerate() {
         let Ok(entry) = LogEntry::decode(entry) else { continue };
         if entry.kind == evident_core::ITEM_ADD && !item_ids.contains(&entry.id) {
             found.problem(
                 format!("log entry {index}"),
                 format!("adds item {} which the database does not hold", entry.id),
+            );
+        }
+        if entry.kind == ITEM_FORGET && !forget_entries.contains(&(index as u64)) {
+            found.problem(
+                format!("log entry {index}"),
+                format!("records forgetting {} which the database does not hold", entry.id),
+            );
+        }
+        if entry.kind == evident_core::ITEM_DERIVE && !derive_entries.contains(&(index as u64)) {
+            found.problem(
+                format!("log entry {index}"),
+                format!("records {} as derived from {:?}, which the database does not hold", entry.id, entry.source),
             );
         }
         if entry.kind == AUDIT_BATCH && !batch_entries.contains(&(index as u64)) {
@@ -373,6 +413,50 @@ fn check_log(
         }
     }
     Ok(entries)
+}
+
+/// Forgotten items against their `item.forget` entries: each entry is the
+/// item's next version and commits to the salted digest of the recorded
+/// forgetting. Returns the log indexes of those entries.
+fn check_forgotten(
+    items: &[evident_store::ItemRecord],
+    rows: &BTreeMap<String, evident_store::ForgottenItemRow>,
+    entries: &[Vec<u8>],
+    found: &mut Collector<'_>,
+) -> Result<BTreeSet<u64>> {
+    let versions: HashMap<&str, &str> = items.iter().map(|item| (item.id.as_str(), item.version.as_str())).collect();
+    let mut indexes = BTreeSet::new();
+    for (id, row) in rows {
+        indexes.insert(row.log_index);
+        let what = format!("{id} (forgotten)");
+        let Some(version) = versions.get(id.as_str()) else {
+            found.problem(&what, "is recorded as forgotten but the database holds no such item");
+            continue;
+        };
+        let version = format!("v{}", crate::forget::next_version(id, version)?);
+        let digest = crate::forget::forget_digest(row, &version)?;
+        match entries.get(row.log_index as usize).map(|e| LogEntry::decode(e)) {
+            None => found.problem(&what, format!("its log entry {} is not in the log", row.log_index)),
+            Some(Err(e)) => found.problem(&what, format!("log entry {}: {e}", row.log_index)),
+            Some(Ok(entry)) => {
+                if entry.kind != ITEM_FORGET || entry.id != *id || entry.version != version {
+                    found.problem(&what, format!("log entry {} is not its forgetting", row.log_index));
+                } else if entry.digest.as_deref() != Some(digest.as_str())
+                    || entry.time != row.forgotten_at
+                    || entry.actor != row.actor
+                {
+                    found.problem(
+                        &what,
+                        format!(
+                            "log entry {} commits to another forgetting than the database records (changed afterwards)",
+                            row.log_index
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    Ok(indexes)
 }
 
 /// The audit trail against its `audit.batch` entries: each batch's events

@@ -14,7 +14,8 @@ use crate::{Archive, ArchiveError, Result};
 impl Archive {
     /// Writes the records of a kind (or of all kinds) whose sensitivity is
     /// at or below `access` to `out`; returns how many were written.
-    /// Records above it are left out without a trace (not even a count).
+    /// Records above it are left out without a trace (not even a count);
+    /// sealed fields are written as `{"sealed": true}`.
     pub fn export_visible(
         &self,
         kind: Option<RecordKind>,
@@ -35,6 +36,9 @@ impl Archive {
             if access_of(&fields) > access {
                 return Ok(true);
             }
+            // sealed fields as the placeholder: a level is not a grant
+            let mut fields = fields;
+            crate::sealed_records::mask_sealed_fields(&mut fields);
             let record = ExportRecord { id: row.id, kind: row.kind, retracted: row.retracted, fields };
             if let Err(e) = writer.write(&record) {
                 failure = Some(ArchiveError::Invalid(format!("writing the export: {e}")));

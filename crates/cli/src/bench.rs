@@ -101,6 +101,29 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sealed items against the same items unsealed: ingest and read MB/s and their ratios (aim: 0.8 or more)
+    Seal(SealBenchArgs),
+}
+
+/// Sealed against unsealed: the same files ingested into two fresh archives and read back (`evident bench seal`).
+#[derive(clap::Args)]
+pub struct SealBenchArgs {
+    /// The files: one file, or a directory (every regular file under it); default: 8 generated files of
+    /// 32 MiB and 256 of 1-64 KiB, random bytes
+    #[arg(long, value_name = "FILE")]
+    corpus: Option<PathBuf>,
+    /// At most this many files (the first, in path order)
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Where to generate data and archives (default: the system temp dir); use the disk you will archive on
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Keep the generated data and archives
+    #[arg(long)]
+    keep: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 /// The mixed English/Chinese/UDHR corpus, from the repository's directory.
@@ -111,6 +134,17 @@ const CHUNK: usize = 1 << 20;
 
 pub fn run(which: &BenchCommand) -> Result<ExitCode> {
     match which {
+        BenchCommand::Seal(args) => {
+            let base = args.dir.clone().unwrap_or_else(std::env::temp_dir);
+            let work = tempfile_dir(&base)?;
+            let result = seal(&work, args);
+            if args.keep {
+                eprintln!("kept {}", work.display());
+            } else {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            result.map(|()| ExitCode::SUCCESS)
+        }
         BenchCommand::Ingest { dir, large_mib, small_files, log_entries, keep } => {
             let base = dir.clone().unwrap_or_else(std::env::temp_dir);
             let work = tempfile_dir(&base)?;
@@ -625,4 +659,99 @@ fn pad(text: &str, width: usize) -> String {
 
 fn is_wide(c: char) -> bool {
     matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
+}
+
+/// `evident bench seal`: the files (given or generated), both runs, the report.
+fn seal(work: &Path, args: &SealBenchArgs) -> Result<()> {
+    let mut files = match &args.corpus {
+        Some(corpus) if corpus.is_dir() => {
+            let mut files = Vec::new();
+            let mut stack = vec![corpus.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+                    let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+                    let kind = entry.file_type()?;
+                    if kind.is_dir() {
+                        stack.push(entry.path());
+                    } else if kind.is_file() {
+                        files.push(entry.path());
+                    }
+                }
+            }
+            files.sort();
+            files
+        }
+        Some(corpus) if corpus.is_file() => vec![corpus.clone()],
+        Some(corpus) => bail!("the corpus {} is neither a file nor a directory", corpus.display()),
+        None => generate_seal_inputs(&work.join("input"), args.limit)?,
+    };
+    if let Some(limit) = args.limit {
+        files.truncate(limit);
+    }
+    if files.is_empty() {
+        bail!("no files to ingest");
+    }
+    let report = evident_archive::bench::seal_ingest(work, &files)?;
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        value["ingest_plain_mb_s"] = report.ingest_plain_mb_s().into();
+        value["ingest_sealed_mb_s"] = report.ingest_sealed_mb_s().into();
+        value["ingest_ratio"] = report.ingest_ratio().into();
+        value["read_plain_mb_s"] = report.read_plain_mb_s().into();
+        value["read_sealed_mb_s"] = report.read_sealed_mb_s().into();
+        value["read_ratio"] = report.read_ratio().into();
+        println!("{value}");
+        return Ok(());
+    }
+    println!(
+        "sealed vs unsealed: {} files, {:.1} MB (best of {} alternating rounds)",
+        report.files,
+        report.bytes as f64 / MB,
+        evident_archive::bench::SEAL_BENCH_ROUNDS
+    );
+    println!(
+        "  ingest  unsealed {:>8.1} MB/s   sealed {:>8.1} MB/s   ratio {:.2}",
+        report.ingest_plain_mb_s(),
+        report.ingest_sealed_mb_s(),
+        report.ingest_ratio()
+    );
+    println!(
+        "  read    unsealed {:>8.1} MB/s   sealed {:>8.1} MB/s   ratio {:.2}",
+        report.read_plain_mb_s(),
+        report.read_sealed_mb_s(),
+        report.read_ratio()
+    );
+    println!("  (read: the plain file with its SHA-256 checked vs decrypting and checking size and digest)");
+    println!("  aim: ratio 0.80 or more");
+    Ok(())
+}
+
+/// 8 files of 32 MiB and 256 of 1-64 KiB of random bytes (fewer with `limit`).
+fn generate_seal_inputs(dir: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut pattern = vec![0u8; CHUNK];
+    getrandom::fill(&mut pattern).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let sizes = (0..8).map(|_| 32 * CHUNK).chain((0..256).map(|i| 1024 + (i * 7919) % (63 * 1024)));
+    let mut files = Vec::new();
+    for (i, size) in sizes.take(limit.unwrap_or(usize::MAX)).enumerate() {
+        let path = dir.join(format!("file-{i:04}.bin"));
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        let mut left = size;
+        let mut round = 0u64;
+        while left > 0 {
+            // every chunk distinct, so no file repeats another (duplicates would not be stored twice)
+            let mut chunk = pattern.clone();
+            chunk[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            chunk[8..16].copy_from_slice(&round.to_le_bytes());
+            let n = left.min(CHUNK);
+            out.write_all(&chunk[..n])?;
+            left -= n;
+            round += 1;
+        }
+        out.flush()?;
+        files.push(path);
+    }
+    Ok(files)
 }

@@ -39,6 +39,14 @@ pub fn prepare(dir: &Path) -> Result<Demo> {
     }
     let mut archive =
         Archive::open(dir, None).with_context(|| format!("cannot open the demo archive {}", dir.display()))?;
+    if !archive.sealing_set_up() {
+        // A key-encryption key beside the archive (`DIR.keys/kek`), as
+        // `evident init` makes: witnesses' names are sealed and `/intake`
+        // takes testimonies.
+        archive
+            .init_sealing(&evident_archive::KekInit::KeyFile(None))
+            .context("cannot create the demo archive's key-encryption key")?;
+    }
     if created {
         fill(&mut archive)?;
     }

@@ -21,6 +21,7 @@ mod bench_http;
 mod claims;
 mod demo;
 mod records;
+mod redact;
 mod search;
 
 #[derive(Parser)]
@@ -46,6 +47,37 @@ struct Cli {
 enum SealCommand {
     /// Create the key-encryption key (a key file outside the archive, by default DIR.keys/kek, or --passphrase)
     Init,
+    /// Replace the key-encryption key: re-wrap every data key under a new one and destroy the old one (the log and
+    /// the objects are not touched; run again after an interruption to finish)
+    Rotate {
+        /// Write the new key file here instead of where the current one is (outside the archive)
+        #[arg(long, value_name = "PATH", conflicts_with = "new_passphrase")]
+        new_kek_file: Option<PathBuf>,
+        /// Rotate a passphrase to a new passphrase (read from EVIDENT_KEK_NEW_PASSPHRASE, else asked for)
+        #[arg(long)]
+        new_passphrase: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let one person (an account) open a sealed item or record: its page, metadata and file (audited)
+    Grant {
+        /// the sealed item (itm_...) or record (per_..., ...)
+        item: String,
+        /// the account name
+        user: String,
+        /// who grants (default: the login name)
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Take one person's access to a sealed item or record away (audited)
+    Revoke {
+        item: String,
+        user: String,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// List who may open a sealed item or record
+    Grants { item: String },
 }
 
 fn parse_sensitivity(text: &str) -> Result<Sensitivity, String> {
@@ -122,6 +154,32 @@ enum Command {
         /// public (published at once), restricted (investigators and reviewers) or sealed (encrypted at rest)
         #[arg(long, value_name = "LEVEL", default_value = "restricted", value_parser = parse_sensitivity)]
         sensitivity: Sensitivity,
+        /// Add public files even if they carry identifying metadata (EXIF GPS, device serials, authors); by default
+        /// such a file is refused: publish a copy made with `evident redact` instead
+        #[arg(long)]
+        allow_identifying: bool,
+    },
+    /// Make a redacted copy of an item as a new item linked to it: text with strings or character spans replaced by
+    /// █████, an image with regions blacked out; all file metadata stripped. The original may be sealed.
+    Redact {
+        item: String,
+        /// Remove every occurrence of this text (case-insensitive); refused if it does not occur
+        #[arg(long, value_name = "TEXT")]
+        remove: Vec<String>,
+        /// Remove the characters START..END of the item's extracted text (counted from 0, END excluded)
+        #[arg(long, value_name = "START..END")]
+        span: Vec<String>,
+        /// Black out a rectangle of an image (PNG, JPEG), in pixels as displayed
+        #[arg(long, value_name = "X,Y,W,H")]
+        region: Vec<String>,
+        /// public (published at once) or restricted
+        #[arg(long, value_name = "LEVEL", default_value = "public", value_parser = parse_sensitivity)]
+        sensitivity: Sensitivity,
+        /// Who redacts (default: EVIDENT_ACTOR, else the login name)
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Sealing: give an archive made before sealing existed its key-encryption key
     Seal {
@@ -133,6 +191,19 @@ enum Command {
         item: String,
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Forget a sealed item: destroy its key (crypto-shredding) so that its content and metadata can never be read
+    /// again; the log keeps its entry and records the forgetting
+    Forget {
+        item: String,
+        /// Why (kept in the archive; the log carries only a salted digest of it)
+        #[arg(long)]
+        reason: String,
+        /// Who forgets (default: EVIDENT_ACTOR, else the login name)
+        #[arg(long, env = "EVIDENT_ACTOR")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Print the latest signed checkpoint
     Checkpoint,
@@ -232,6 +303,13 @@ enum Command {
         history: bool,
         #[arg(long)]
         json: bool,
+        /// Open the record's sealed fields, or a sealed item's name and metadata, with the key-encryption key
+        /// (noted in the audit trail)
+        #[arg(long)]
+        reveal: bool,
+        /// Who reveals (recorded in the audit trail); defaults to the login name
+        #[arg(long)]
+        actor: Option<String>,
     },
     /// Import records from JSON Lines, CSV or GeoJSON (all-or-nothing unless --skip-bad)
     Import {
@@ -266,6 +344,9 @@ enum Command {
         /// Who exports (recorded in the audit trail); defaults to the login name
         #[arg(long)]
         actor: Option<String>,
+        /// Write sealed record fields in plaintext (needs the key-encryption key; audited)
+        #[arg(long)]
+        reveal: bool,
     },
     /// The audit trail: reads of restricted material and exports (who, what, when, from where)
     Audit {
@@ -439,10 +520,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_unpacked_bytes,
             batch_items,
             sensitivity,
+            allow_identifying,
         } => {
             let mut archive = open(&cli)?;
             let config = AddConfig {
                 sensitivity: *sensitivity,
+                allow_identifying: *allow_identifying,
                 actor: actor.clone().unwrap_or_else(default_actor),
                 unpack: !no_unpack,
                 max_expansion_ratio: *max_expansion_ratio,
@@ -474,6 +557,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Seal { command: SealCommand::Init } => {
             let mut archive = open(&cli)?;
             init_sealing(&cli, &mut archive)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seal { command: SealCommand::Grant { item, user, actor } } => {
+            let mut archive = open(&cli)?;
+            let added = archive.grant_sealed(item, user, &actor.clone().unwrap_or_else(default_actor))?;
+            archive.commit_audit()?;
+            eprintln!("{user} {} open {item}", if added { "may now" } else { "could already" });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seal { command: SealCommand::Revoke { item, user, actor } } => {
+            let mut archive = open(&cli)?;
+            let removed = archive.revoke_sealed(item, user, &actor.clone().unwrap_or_else(default_actor))?;
+            archive.commit_audit()?;
+            if removed {
+                eprintln!("{user} may no longer open {item}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{user} had no grant on {item}; nothing changed");
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Seal { command: SealCommand::Grants { item } } => {
+            let archive = open(&cli)?;
+            for grant in archive.sealed_grants(item)? {
+                println!("{}\tgranted by {} at {}", grant.user_name, grant.granted_by, grant.granted_at);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Unseal { item, output } => {
@@ -590,6 +699,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "log_size": report.log_size,
                     "sealed": report.sealed,
                     "sealed_unopened": report.sealed_unopened,
+                    "forgotten": report.forgotten,
+                    "forgotten_ids": report.forgotten_ids,
                     "problems": report.problems,
                 });
                 println!("{value}");
@@ -601,6 +712,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         report.sealed_unopened,
                         report.sealed,
                         report.sealed_locked.as_deref().unwrap_or("unknown")
+                    );
+                }
+                if report.forgotten > 0 {
+                    println!(
+                        "{} forgotten items (keys destroyed; ciphertext, inventories and entries checked): {}",
+                        report.forgotten,
+                        report.forgotten_ids.join(", ")
                     );
                 }
                 println!(
@@ -657,12 +775,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             records::print_change(&change, *json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { id, history, json } => {
-            let archive = open(&cli)?;
-            records::show(&archive, id, *history, *json)?;
-            if id.starts_with("itm_") && archive.is_sealed(id)? {
-                show_sealed(&archive, id, *json)?;
+        Command::Show { id, history, json, reveal, actor } => {
+            let mut archive = open(&cli)?;
+            let revealed = if *reveal && !id.starts_with("itm_") {
+                let view = archive.reveal_record(id, &actor.clone().unwrap_or_else(default_actor))?;
+                archive.commit_audit()?;
+                Some(view)
+            } else {
+                None
+            };
+            let sealed_item = id.starts_with("itm_") && archive.is_sealed(id)?;
+            // Audited when it opens (a caller without the key is told so below).
+            if sealed_item && *reveal && archive.forgotten(id)?.is_none() && archive.sealed_item(id).is_ok() {
+                archive.audit(&evident_archive::AuditEvent {
+                    actor: actor.clone().unwrap_or_else(default_actor),
+                    role: "cli".to_owned(),
+                    action: "reveal".to_owned(),
+                    target: id.clone(),
+                    client: "cli".to_owned(),
+                })?;
+                archive.commit_audit()?;
             }
+            records::show(&archive, id, *history, *json, revealed)?;
+            if sealed_item {
+                show_sealed(&archive, id, *json, *reveal)?;
+            }
+            if id.starts_with("itm_") {
+                redact::show(&archive, id, *json)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Redact { item, remove, span, region, sensitivity, actor, json } => {
+            let mut archive = open(&cli)?;
+            let flags = redact::RedactFlags {
+                item,
+                remove,
+                spans: span,
+                regions: region,
+                sensitivity: *sensitivity,
+                actor: actor.clone().unwrap_or_else(default_actor),
+                json: *json,
+            };
+            redact::run(&mut archive, &flags)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, kind, format, skip_bad, reason, actor, json } => {
@@ -679,7 +833,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             records::print_import(&report, *json);
             Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Export { kind, format, output, actor } => {
+        Command::Export { kind, format, output, actor, reveal } => {
             let kind_name = kind;
             let kind = if kind == "all" { None } else { Some(evident_core::RecordKind::parse(kind)?) };
             let format = evident_archive::Format::parse(format)?;
@@ -698,7 +852,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
-            let count = archive.export(kind, format, out)?;
+            let count = if *reveal {
+                eprintln!("warning: --reveal writes sealed fields in plaintext; keep the output as safe as the key");
+                let count = archive.export_revealed(kind, format, out, &actor.clone().unwrap_or_else(default_actor))?;
+                archive.commit_audit()?;
+                count
+            } else {
+                archive.export(kind, format, out)?
+            };
             eprintln!("exported {count} records");
             Ok(ExitCode::SUCCESS)
         }
@@ -762,6 +923,56 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Candidates { which } => claims::candidates(&mut open(&cli)?, which),
         Command::Analyze { which } => analyze::run(which, cli.archive.as_deref(), cli.key_file.as_deref()),
         Command::Bench { which } => bench::run(which),
+        Command::Forget { item, reason, actor, json } => {
+            let mut archive = open(&cli)?;
+            let report = archive.forget_item(item, &actor.clone().unwrap_or_else(default_actor), reason)?;
+            if *json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "forgot {item} on {}: its key is destroyed; entry {} ({}) records it, log size {}",
+                    report.forgotten_at, report.log_index, report.version, report.log_size
+                );
+                eprintln!(
+                    "copies of its wrapped key may survive in backups: rotate the key-encryption key \
+                     (`evident seal rotate`) and destroy old key backups to make them useless"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seal { command: SealCommand::Rotate { new_kek_file, new_passphrase, json } } => {
+            let mut archive = open(&cli)?;
+            let to = if *new_passphrase {
+                let new = match std::env::var("EVIDENT_KEK_NEW_PASSPHRASE") {
+                    Ok(new) => zeroize::Zeroizing::new(new),
+                    Err(_) => zeroize::Zeroizing::new(
+                        rpassword::prompt_password("new passphrase (12 characters or more): ")
+                            .context("cannot read the new passphrase")?,
+                    ),
+                };
+                evident_archive::KekRotation::Passphrase(new)
+            } else {
+                evident_archive::KekRotation::KeyFile(new_kek_file.clone())
+            };
+            let report = archive.rotate_kek(&to)?;
+            if *json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "rotated the key-encryption key {} -> {}{}: {} sealed item keys and {} sealed record keys \
+                     re-wrapped; the old key is destroyed",
+                    report.old_key_id,
+                    report.new_key_id,
+                    if report.resumed { " (finishing an interrupted rotation)" } else { "" },
+                    report.items,
+                    report.records
+                );
+                if let Some(path) = &report.key_file {
+                    eprintln!("the new key file is {} (back it up apart from the archive)", path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::User { which } => accounts::user(which, || open(&cli)),
         Command::Token { which } => accounts::token(which, || open(&cli)),
     }
@@ -863,7 +1074,35 @@ impl AddObserver for AddPrinter {
 
 /// What `show` adds for a sealed item: its sealed metadata, opened with the key-encryption key, or why it
 /// cannot be.
-fn show_sealed(archive: &Archive, id: &str, json: bool) -> Result<()> {
+/// A sealed item's part of `show`: forgotten, or its sealed metadata —
+/// opened only with `--reveal` (audited by the caller), so that a screen
+/// shared or a terminal log kept shows nothing sealed by accident.
+fn show_sealed(archive: &Archive, id: &str, json: bool, reveal: bool) -> Result<()> {
+    if let Some(row) = archive.forgotten(id)? {
+        if json {
+            let value =
+                serde_json::json!({"forgotten": {"on": row.forgotten_at, "by": row.actor, "reason": row.reason}});
+            println!("{value}");
+        } else {
+            println!(
+                "sealed: yes, forgotten on {} by {} ({}): its key was destroyed; its name, metadata and content can \
+                 never be read again",
+                row.forgotten_at, row.actor, row.reason
+            );
+        }
+        return Ok(());
+    }
+    if !reveal {
+        if json {
+            println!("{}", serde_json::json!({"sealed": {"opened": false}}));
+        } else {
+            println!(
+                "sealed: yes; its name, metadata and content are sealed (`evident show {id} --reveal` opens the \
+                 metadata with the key-encryption key, noted in the audit trail; `evident unseal {id}` the content)"
+            );
+        }
+        return Ok(());
+    }
     match archive.sealed_item(id) {
         Ok(view) if json => println!("{}", serde_json::json!({"sealed": view})),
         Ok(view) => {

@@ -45,9 +45,17 @@ pub fn print_change(change: &RecordChange, json: bool) {
     }
 }
 
-pub fn show(archive: &Archive, id: &str, history: bool, as_json: bool) -> Result<()> {
+/// Prints an item or record; `revealed` is the record with its sealed
+/// fields opened (`show --reveal`), else they print as `[sealed]`.
+pub fn show(
+    archive: &Archive,
+    id: &str,
+    history: bool,
+    as_json: bool,
+    revealed: Option<evident_archive::RecordView>,
+) -> Result<()> {
     let item = if id.starts_with("itm_") { Some(archive.item(id)?) } else { None };
-    let record = match archive.record(id) {
+    let record = match revealed.map(Ok).unwrap_or_else(|| archive.record(id)) {
         Ok(view) => Some(view),
         Err(ArchiveError::NotFound(_)) if item.is_some() => None,
         Err(e) => return Err(e.into()),
@@ -152,6 +160,7 @@ fn describe_text(text: Option<&evident_store::ItemText>) -> String {
 
 fn display_value(value: &Value) -> String {
     match value {
+        _ if evident_core::is_sealed_placeholder(value) => evident_archive::SEALED_FIELD_TEXT.to_owned(),
         Value::String(s) => s.clone(),
         Value::Object(map) if map.contains_key("text") && map.contains_key("precision") => {
             format!("{} ({} to {})", map["text"].as_str().unwrap_or(""), map["start"], map["end"])

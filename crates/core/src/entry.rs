@@ -96,6 +96,13 @@ pub struct LogEntry {
     /// `audit.batch`: the sequence number of its last audit event
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<u64>,
+    /// `item.derive`: the item the derivative (`id`) was made from
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `item.derive`: the log index of the source's `item.add` entry, which
+    /// precedes this entry
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_index: Option<u64>,
 }
 
 /// The event kind for a newly added item.
@@ -106,6 +113,13 @@ pub const RECORD_VERSION: &str = "record.version";
 pub const AUDIT_BATCH: &str = "audit.batch";
 /// The `id` of every `audit.batch` entry.
 pub const AUDIT_ID: &str = "audit";
+/// The event kind that records the forgetting of a sealed item: its data
+/// key was destroyed (crypto-shredding); `digest` is a salted commitment to
+/// the reason, which stays in the archive.
+pub const ITEM_FORGET: &str = "item.forget";
+/// The event kind that links a derivative item (a redacted copy) to the
+/// item it was made from.
+pub const ITEM_DERIVE: &str = "item.derive";
 
 impl LogEntry {
     /// The entry for a newly added item.
@@ -130,6 +144,8 @@ impl LogEntry {
             commitments: None,
             first: None,
             last: None,
+            source: None,
+            source_index: None,
         }
     }
 
@@ -156,6 +172,8 @@ impl LogEntry {
             commitments: Some(commitments),
             first: None,
             last: None,
+            source: None,
+            source_index: None,
         }
     }
 
@@ -182,6 +200,8 @@ impl LogEntry {
             commitments: None,
             first: None,
             last: None,
+            source: None,
+            source_index: None,
         }
     }
 
@@ -202,6 +222,48 @@ impl LogEntry {
             commitments: None,
             first: Some(first),
             last: Some(last),
+            source: None,
+            source_index: None,
+        }
+    }
+
+    /// The entry linking a derivative item (`id`, a redacted copy, whose own
+    /// `item.add` entry precedes this one) to the item it was made from and
+    /// that item's `item.add` entry (`source_index`).
+    pub fn item_derive(id: &ItemId, time: String, actor: String, source: &ItemId, source_index: u64) -> LogEntry {
+        LogEntry {
+            v: ENTRY_FORMAT_VERSION,
+            kind: ITEM_DERIVE.to_owned(),
+            id: id.as_str().to_owned(),
+            version: "v1".to_owned(),
+            time,
+            actor,
+            record: None,
+            inventory: None,
+            digest: None,
+            files: None,
+            commitments: None,
+            first: None,
+            last: None,
+            source: Some(source.as_str().to_owned()),
+            source_index: Some(source_index),
+        }
+    }
+
+    /// The entry recording that a sealed item was forgotten, as the item's
+    /// version `version` (2 or more; its `item.add` was `v1`). `digest` is
+    /// the salted digest of the forgetting (docs/log-entry.md), never the
+    /// reason itself.
+    pub fn item_forget(id: &ItemId, version: u32, time: String, actor: String, digest: &Sha256Hex) -> LogEntry {
+        // Every other field absent: built on the audit batch's, whose other
+        // optional fields are absent too.
+        LogEntry {
+            kind: ITEM_FORGET.to_owned(),
+            id: id.as_str().to_owned(),
+            version: format!("v{version}"),
+            first: None,
+            last: None,
+            ..LogEntry::audit_batch(0, time, actor, digest, 0, 0)
         }
     }
 
@@ -341,7 +403,55 @@ impl LogEntry {
                     return field("type", "an audit.batch entry has no record, inventory or files field".to_owned());
                 }
             }
+            ITEM_DERIVE => {
+                ItemId::parse(&self.id).map_err(|e| LogEntryError::Field { field: "id", detail: e.to_string() })?;
+                let source = self
+                    .source
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "source", detail: "missing".to_owned() })?;
+                ItemId::parse(source).map_err(|e| LogEntryError::Field { field: "source", detail: e.to_string() })?;
+                if source == self.id {
+                    return field("source", "an item is not derived from itself".to_owned());
+                }
+                if self.source_index.is_none() {
+                    return field("source_index", "missing".to_owned());
+                }
+                if self.record.is_some()
+                    || self.inventory.is_some()
+                    || self.digest.is_some()
+                    || self.files.is_some()
+                    || self.first.is_some()
+                    || self.last.is_some()
+                {
+                    return field("type", "an item.derive entry has only source and source_index".to_owned());
+                }
+            }
+            ITEM_FORGET => {
+                ItemId::parse(&self.id).map_err(|e| LogEntryError::Field { field: "id", detail: e.to_string() })?;
+                let digest = self
+                    .digest
+                    .as_deref()
+                    .ok_or(LogEntryError::Field { field: "digest", detail: "missing".to_owned() })?;
+                Sha256Hex::parse(digest).map_err(|detail| LogEntryError::Field { field: "digest", detail })?;
+                if self.version.strip_prefix('v').and_then(|n| n.parse::<u32>().ok()).is_none_or(|n| n < 2) {
+                    return field("version", format!("{:?}: an item.forget entry is v2 or later", self.version));
+                }
+                if self.record.is_some()
+                    || self.inventory.is_some()
+                    || self.files.is_some()
+                    || self.first.is_some()
+                    || self.last.is_some()
+                {
+                    return field(
+                        "type",
+                        "an item.forget entry has no record, inventory, files, first or last field".to_owned(),
+                    );
+                }
+            }
             _ => {}
+        }
+        if self.kind != ITEM_DERIVE && (self.source.is_some() || self.source_index.is_some()) {
+            return field("source", "only item.derive entries have source and source_index".to_owned());
         }
         Ok(())
     }
@@ -435,6 +545,32 @@ mod tests {
     }
 
     #[test]
+    fn derive_entries_encode_in_the_documented_order_and_are_checked() {
+        let derivative = ItemId::parse("itm_01jdx4m6q8c1v7yb2k9e3r5t0b").unwrap();
+        let source = ItemId::parse("itm_01jdx4m6q8c1v7yb2k9e3r5t0a").unwrap();
+        let entry =
+            LogEntry::item_derive(&derivative, "2026-11-30T03:45:00Z".to_owned(), "alice".to_owned(), &source, 7);
+        let bytes = entry.encode().unwrap();
+        assert_eq!(
+            std::str::from_utf8(&bytes).unwrap(),
+            r#"{"v":1,"type":"item.derive","id":"itm_01jdx4m6q8c1v7yb2k9e3r5t0b","version":"v1","time":"2026-11-30T03:45:00Z","actor":"alice","source":"itm_01jdx4m6q8c1v7yb2k9e3r5t0a","source_index":7}"#
+        );
+        assert_eq!(LogEntry::decode(&bytes).unwrap(), entry);
+        let mut own = entry.clone();
+        own.source = Some(derivative.as_str().to_owned());
+        assert!(own.encode().is_err());
+        let mut no_index = entry.clone();
+        no_index.source_index = None;
+        assert!(no_index.encode().is_err());
+        let mut with_files = entry.clone();
+        with_files.files = Some(Vec::new());
+        assert!(with_files.encode().is_err());
+        let mut stray = sample();
+        stray.source = Some(source.as_str().to_owned());
+        assert!(stray.encode().is_err());
+    }
+
+    #[test]
     fn audit_batches_encode_in_the_documented_order_and_are_checked() {
         let entry = LogEntry::audit_batch(
             3,
@@ -460,5 +596,30 @@ mod tests {
         let mut with_first = sample();
         with_first.first = Some(1);
         assert!(with_first.encode().is_err());
+    }
+
+    #[test]
+    fn forget_entries_encode_in_the_documented_order_and_are_checked() {
+        let id = ItemId::new(1_700_000_000_000, [7; 10]);
+        let digest = Sha256Hex::from_bytes([3; 32]);
+        let entry = LogEntry::item_forget(&id, 2, "2026-11-30T12:00:00Z".to_owned(), "alice".to_owned(), &digest);
+        let bytes = entry.encode().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            format!(
+                "{{\"v\":1,\"type\":\"item.forget\",\"id\":\"{id}\",\"version\":\"v2\",\"time\":\"2026-11-30T12:00:00Z\",\"actor\":\"alice\",\"digest\":\"{}\"}}",
+                digest.as_str()
+            )
+        );
+        assert_eq!(LogEntry::decode(&bytes).unwrap(), entry);
+        let mut first = entry.clone();
+        first.version = "v1".to_owned();
+        assert!(first.encode().is_err());
+        let mut no_digest = entry.clone();
+        no_digest.digest = None;
+        assert!(no_digest.encode().is_err());
+        let mut with_inventory = entry;
+        with_inventory.inventory = Some(digest.as_str().to_owned());
+        assert!(with_inventory.encode().is_err());
     }
 }

@@ -15,12 +15,16 @@ mod record;
 
 pub use date::{DateParse, DatePrecision, UncertainDate, UncertainDateError};
 pub use digest::Sha256Hex;
+pub use entry::ITEM_FORGET;
 pub use entry::{
-    AUDIT_BATCH, AUDIT_ID, ENTRY_FORMAT_VERSION, EntryCommitment, EntryFile, ITEM_ADD, LogEntry, LogEntryError,
-    MAX_ENTRY_BYTES, RECORD_VERSION, SEALED_ENTRY_FORMAT_VERSION,
+    AUDIT_BATCH, AUDIT_ID, ENTRY_FORMAT_VERSION, EntryCommitment, EntryFile, ITEM_ADD, ITEM_DERIVE, LogEntry,
+    LogEntryError, MAX_ENTRY_BYTES, RECORD_VERSION, SEALED_ENTRY_FORMAT_VERSION,
 };
 pub use id::{ItemId, ItemIdError};
 pub use record::{
     CheckedFields, FieldSpec, FieldType, RESERVED_FIELDS, RecordError, RecordId, RecordKind, field_specs,
     json_type_name, validate_fields,
+};
+pub use record::{
+    SEALED_KEY, fields_to_seal, identifying_fields, is_sealed_placeholder, sealed_box, sealed_placeholder,
 };

@@ -236,6 +236,7 @@ const ITEM_FIELDS: &[FieldSpec] = &[
     field("custody", Objects(CUSTODY)),
     field("languages", TextList),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const SOURCE_FIELDS: &[FieldSpec] = &[
     required("name", Texts),
@@ -244,15 +245,20 @@ const SOURCE_FIELDS: &[FieldSpec] = &[
     field("url", Text),
     field("note", Text),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const PERSON_FIELDS: &[FieldSpec] = &[
     required("names", Objects(PERSON_NAMES)),
     field("aliases", TextList),
     field("birth_year", Integer),
+    field("birth_date", Date),
+    field("contact", Text),
+    field("home_town", Text),
     field("group", Text),
     field("status", Choice(PERSON_STATUS)),
     field("note", Text),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const FACILITY_FIELDS: &[FieldSpec] = &[
     field("facility_type", Choice(FACILITY_TYPES)),
@@ -266,6 +272,7 @@ const FACILITY_FIELDS: &[FieldSpec] = &[
     field("capacity", Objects(CAPACITY)),
     field("note", Text),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const EVENT_FIELDS: &[FieldSpec] = &[
     required("event_type", Choice(EVENT_TYPES)),
@@ -276,6 +283,7 @@ const EVENT_FIELDS: &[FieldSpec] = &[
     field("items", Refs(&[K::Item])),
     field("description", Texts),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const RELATION_FIELDS: &[FieldSpec] = &[
     required("from", Ref(&[])),
@@ -287,6 +295,7 @@ const RELATION_FIELDS: &[FieldSpec] = &[
     field("items", Refs(&[K::Item])),
     field("note", Text),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const CLAIM_FIELDS: &[FieldSpec] = &[
     required("text", Texts),
@@ -297,6 +306,7 @@ const CLAIM_FIELDS: &[FieldSpec] = &[
     field("supporting", Refs(&[])),
     field("contradicting", Refs(&[])),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const FINDING_FIELDS: &[FieldSpec] = &[
     required("issue", Texts),
@@ -305,6 +315,7 @@ const FINDING_FIELDS: &[FieldSpec] = &[
     field("claims", Refs(&[K::Claim])),
     field("reasoning", Texts),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 const SERIES_FIELDS: &[FieldSpec] = &[
     required("name", Texts),
@@ -314,6 +325,7 @@ const SERIES_FIELDS: &[FieldSpec] = &[
     field("item", Ref(&[K::Item])),
     field("note", Text),
     field("sensitivity", Choice(SENSITIVITY)),
+    field("unsealed", TextList),
 ];
 
 /// The known fields of a kind.
@@ -329,6 +341,72 @@ pub fn field_specs(kind: RecordKind) -> &'static [FieldSpec] {
         K::Finding => FINDING_FIELDS,
         K::Series => SERIES_FIELDS,
     }
+}
+
+/// The fields of a kind that identify a person and are therefore sealed
+/// by default, whatever the record's sensitivity (unless the record's
+/// `unsealed` lists them).
+pub fn identifying_fields(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        K::Person => &["names", "aliases", "birth_year", "birth_date", "contact", "home_town"],
+        _ => &[],
+    }
+}
+
+/// The key of a sealed field's JSON form: `{"sealed": "<base64 of the box>"}`
+/// as stored, `{"sealed": true}` as shown to whoever may not open it.
+pub const SEALED_KEY: &str = "sealed";
+
+/// The base64 text of a stored sealed field (`{"sealed": "<base64>"}`), if
+/// the value is one.
+pub fn sealed_box(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(map) if map.len() == 1 => map.get(SEALED_KEY).and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Whether a value is the placeholder shown for a sealed field
+/// (`{"sealed": true}`).
+pub fn is_sealed_placeholder(value: &Value) -> bool {
+    matches!(value, Value::Object(map) if map.len() == 1 && map.get(SEALED_KEY) == Some(&Value::Bool(true)))
+}
+
+/// The placeholder shown for a sealed field: `{"sealed": true}`.
+pub fn sealed_placeholder() -> Value {
+    let mut map = Map::new();
+    map.insert(SEALED_KEY.to_owned(), Value::Bool(true));
+    Value::Object(map)
+}
+
+/// Which of a record's (validated) fields are to be stored sealed
+/// (`docs/sealing.md`, "Sealed record fields"):
+///
+/// - in a record with `sensitivity: sealed`, every field except
+///   `sensitivity`, `unsealed`, and references (`Ref`, `Refs`: ids, which the
+///   store checks and which name no one);
+/// - in any other record, the kind's [`identifying_fields`];
+///
+/// in both cases less the fields the record's `unsealed` lists.
+pub fn fields_to_seal(kind: RecordKind, fields: &Map<String, Value>) -> Vec<String> {
+    let sealed_record = fields.get("sensitivity").and_then(Value::as_str) == Some("sealed");
+    let unsealed: Vec<&str> = match fields.get("unsealed") {
+        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let specs = field_specs(kind);
+    fields
+        .keys()
+        .filter(|name| !matches!(name.as_str(), "sensitivity" | "unsealed") && !unsealed.contains(&name.as_str()))
+        .filter(|name| {
+            if sealed_record {
+                !specs.iter().any(|s| s.name == name.as_str() && matches!(s.ty, Ref(_) | Refs(_)))
+            } else {
+                identifying_fields(kind).contains(&name.as_str())
+            }
+        })
+        .cloned()
+        .collect()
 }
 
 /// Fields every record carries beside its own; never set by callers.
@@ -376,6 +454,14 @@ fn check_object(
         match fields.get(spec.name).filter(|v| !is_empty(v)) {
             None if spec.required => errors.push(RecordError::Field { field: path, detail: "is required".to_owned() }),
             None => {}
+            // A sealed box is kept as it is: its value was checked before it was sealed.
+            Some(value) if top && sealed_box(value).is_some() => {
+                out.insert(spec.name.to_owned(), value.clone());
+            }
+            Some(value) if is_sealed_placeholder(value) => errors.push(RecordError::Field {
+                field: path,
+                detail: "is the placeholder of a sealed value, not a value; leave the field out to keep it".to_owned(),
+            }),
             Some(value) => {
                 if let Some(normalised) = check_value(spec.ty, value, &path, checked, errors) {
                     out.insert(spec.name.to_owned(), normalised);
@@ -388,7 +474,16 @@ fn check_object(
         {
             continue;
         }
-        checked.warnings.push(format!("field {prefix}{name} is not one this kind knows; kept as given"));
+        if is_sealed_placeholder(value) {
+            errors.push(RecordError::Field {
+                field: format!("{prefix}{name}"),
+                detail: "is the placeholder of a sealed value, not a value; leave the field out to keep it".to_owned(),
+            });
+            continue;
+        }
+        if !(top && sealed_box(value).is_some()) {
+            checked.warnings.push(format!("field {prefix}{name} is not one this kind knows; kept as given"));
+        }
         out.insert(name.clone(), value.clone());
     }
     if top {
@@ -634,6 +729,41 @@ mod tests {
         assert!(text.iter().any(|e| e.starts_with("field standard:")), "{text:?}");
         assert!(text.iter().any(|e| e.starts_with("field claims[0]:") && e.contains("is a person")), "{text:?}");
         assert!(text.iter().any(|e| e.starts_with("field id:")), "{text:?}");
+    }
+
+    #[test]
+    fn identifying_fields_are_sealed_unless_left_open() {
+        let person = fields(json!({
+            "names": [{"name": "A"}], "aliases": ["B"], "home_town": "C", "birth_date": "1970",
+            "status": "detained", "note": "n"
+        }));
+        let checked = validate_fields(RecordKind::Person, &person).unwrap();
+        let mut sealed = fields_to_seal(RecordKind::Person, &checked.fields);
+        sealed.sort();
+        assert_eq!(sealed, ["aliases", "birth_date", "home_town", "names"]);
+        let mut open = checked.fields.clone();
+        open.insert("unsealed".into(), json!(["names"]));
+        assert!(!fields_to_seal(RecordKind::Person, &open).contains(&"names".to_owned()));
+        let facility = fields(json!({"name_en": "X", "sensitivity": "sealed", "note": "y"}));
+        assert_eq!(fields_to_seal(RecordKind::Facility, &facility), ["name_en", "note"]);
+        let event = fields(
+            json!({"event_type": "arrest", "facility": "fac_01m8nbb6cp304kg7mtkgv4kt91", "sensitivity": "sealed"}),
+        );
+        assert_eq!(fields_to_seal(RecordKind::Event, &event), ["event_type"], "references stay open");
+        assert!(fields_to_seal(RecordKind::Facility, &fields(json!({"name_en": "X"}))).is_empty());
+    }
+
+    #[test]
+    fn sealed_boxes_pass_and_placeholders_are_refused() {
+        let checked = validate_fields(
+            RecordKind::Person,
+            &fields(json!({"names": {"sealed": "ZXZzZWFs"}, "status": "detained"})),
+        )
+        .unwrap();
+        assert_eq!(sealed_box(&checked.fields["names"]), Some("ZXZzZWFs"));
+        let errors = validate_fields(RecordKind::Person, &fields(json!({"names": {"sealed": true}}))).unwrap_err();
+        assert!(errors[0].to_string().contains("placeholder"), "{errors:?}");
+        assert!(is_sealed_placeholder(&sealed_placeholder()));
     }
 
     #[test]

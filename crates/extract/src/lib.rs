@@ -251,6 +251,7 @@ mod builder;
 mod data;
 mod eml;
 mod html;
+mod identifying;
 mod lang;
 mod office;
 mod pdf;
@@ -262,6 +263,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+pub use identifying::{IdentifyingKind, identifying_metadata};
 pub use lang::detect_language;
 
 use sniff::Kind;

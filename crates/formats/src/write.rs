@@ -244,7 +244,7 @@ mod tests {
     fn columns_are_the_kinds_fields_in_table_order() {
         assert_eq!(
             csv_field_columns(Some(RecordKind::Source)),
-            ["name", "reliability", "affiliation", "url", "note", "sensitivity"]
+            ["name", "reliability", "affiliation", "url", "note", "sensitivity", "unsealed"]
         );
         let all = csv_field_columns(None);
         assert_eq!(&all[..3], ["title", "description", "item_type"]);

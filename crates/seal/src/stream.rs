@@ -461,9 +461,19 @@ pub fn encrypt_stream(
     Ok(encryptor.finish()?.1)
 }
 
+/// Chunks [`decrypt_stream`] reads and authenticates at a time (2 MiB of plaintext).
+const BATCH_CHUNKS: usize = 32;
+
+/// Bytes of one full chunk as stored: ciphertext and tag.
+const STORED_CHUNK: usize = CHUNK_SIZE + TAG_LEN;
+
 /// Decrypts the sealed stream on `sealed` for `object` into `plaintext`; returns the
-/// plaintext length. Bytes are written chunk by chunk as they authenticate, so on an
+/// plaintext length. Bytes are written batch by batch as they authenticate, so on an
 /// error `plaintext` holds a prefix that must be discarded.
+///
+/// The chunks of a batch are authenticated and decrypted on all available cores (each
+/// chunk has its own nonce, so they are independent); every error is the one
+/// [`StreamDecryptor`] would report at the same place.
 pub fn decrypt_stream(
     key: &DataKey,
     object: &ObjectId,
@@ -471,19 +481,101 @@ pub fn decrypt_stream(
     mut plaintext: impl Write,
 ) -> Result<u64, StreamError> {
     let mut decryptor = StreamDecryptor::new(key, object, sealed)?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let mut batch = Zeroizing::new(vec![0u8; BATCH_CHUNKS * STORED_CHUNK]);
     let mut total = 0u64;
     loop {
-        let bytes = decryptor.next_bytes()?;
-        if bytes.is_empty() {
-            break;
+        let got = decryptor.fill(&mut batch)?;
+        let at_end = got < batch.len() || {
+            let mut byte = [0u8; 1];
+            match read_full(&mut decryptor.reader, &mut byte)? {
+                0 => true,
+                _ => {
+                    decryptor.lookahead = Some(byte[0]);
+                    false
+                }
+            }
+        };
+        let (full, rest) = (got / STORED_CHUNK, got % STORED_CHUNK);
+        // The chunks that cannot be the last, and where the last one is.
+        let (middle, last) = match (at_end, rest, full) {
+            (false, _, _) => (full, None),
+            (true, 0, 0) => return Err(StreamError::Truncated { index: decryptor.index }),
+            (true, 0, _) => (full - 1, Some((full - 1) * STORED_CHUNK..got)),
+            (true, _, _) => (full, Some(full * STORED_CHUNK..got)),
+        };
+        open_middle_chunks(&decryptor.cipher, decryptor.index, &mut batch[..middle * STORED_CHUNK], workers)?;
+        for chunk in batch[..middle * STORED_CHUNK].chunks(STORED_CHUNK) {
+            plaintext.write_all(&chunk[..CHUNK_SIZE])?;
         }
-        let count = bytes.len();
-        plaintext.write_all(bytes)?;
-        total += count as u64;
-        decryptor.position = decryptor.end;
+        total += (middle * CHUNK_SIZE) as u64;
+        decryptor.index += middle as u64;
+        let Some(range) = last else { continue };
+        let index = decryptor.index;
+        let stored = &mut batch[range];
+        if stored.len() < TAG_LEN {
+            return Err(StreamError::Truncated { index });
+        }
+        let length = stored.len() - TAG_LEN;
+        let (chunk, tag) = stored.split_at_mut(length);
+        let tag = Tag::try_from(&tag[..]).map_err(|_| StreamError::ChunkAltered { index })?;
+        if decryptor.cipher.open(index, true, chunk, &tag) {
+            plaintext.write_all(chunk)?;
+            total += length as u64;
+            break;
+        } else if length == CHUNK_SIZE && decryptor.cipher.open(index, false, chunk, &tag) {
+            chunk.fill(0);
+            return Err(StreamError::Truncated { index: index + 1 });
+        }
+        return Err(StreamError::ChunkAltered { index });
     }
     plaintext.flush()?;
     Ok(total)
+}
+
+/// Authenticates and decrypts in place the full, not-last chunks in `stored` (chunk
+/// `first` onwards), split among `workers` threads. On failure: the error for the
+/// lowest failing chunk, as the serial reader would report it.
+fn open_middle_chunks(cipher: &StreamCipher, first: u64, stored: &mut [u8], workers: usize) -> Result<(), StreamError> {
+    let chunks = stored.len() / STORED_CHUNK;
+    if chunks == 0 {
+        return Ok(());
+    }
+    let open_run = |run: &mut [u8], run_first: u64| -> Option<u64> {
+        for (offset, chunk) in run.chunks_mut(STORED_CHUNK).enumerate() {
+            let index = run_first + offset as u64;
+            let (body, tag) = chunk.split_at_mut(CHUNK_SIZE);
+            let opened = Tag::try_from(&tag[..]).is_ok_and(|tag| cipher.open(index, false, body, &tag));
+            if !opened {
+                return Some(index);
+            }
+        }
+        None
+    };
+    let per_worker = chunks.div_ceil(workers.min(chunks));
+    let failed = std::thread::scope(|scope| {
+        let mut runs = stored.chunks_mut(per_worker * STORED_CHUNK).enumerate();
+        let mine = runs.next();
+        let handles: Vec<_> =
+            runs.map(|(run, bytes)| scope.spawn(move || open_run(bytes, first + (run * per_worker) as u64))).collect();
+        let mut failed: Vec<u64> = mine.and_then(|(_, bytes)| open_run(bytes, first)).into_iter().collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(result) => failed.extend(result),
+                Err(_) => failed.push(first),
+            }
+        }
+        failed.into_iter().min()
+    });
+    let Some(index) = failed else { return Ok(()) };
+    let start = (index - first) as usize * STORED_CHUNK;
+    let (body, tag) = stored[start..start + STORED_CHUNK].split_at_mut(CHUNK_SIZE);
+    let tag = Tag::try_from(&tag[..]).map_err(|_| StreamError::ChunkAltered { index })?;
+    if cipher.open(index, true, body, &tag) {
+        body.fill(0);
+        return Err(StreamError::TrailingData { index });
+    }
+    Err(StreamError::ChunkAltered { index })
 }
 
 #[cfg(test)]

@@ -419,3 +419,50 @@ proptest! {
         prop_assert_eq!(opened.as_slice(), value.as_slice());
     }
 }
+
+/// `decrypt_stream` works on batches of chunks across threads: on a stream of many
+/// batches, every kind of damage at and around batch boundaries (chunks 31, 32, 33, 63,
+/// 64, ...) is reported exactly as the one-chunk-at-a-time reader reports it.
+#[test]
+fn damage_around_batch_boundaries_is_reported_as_the_serial_reader_does() {
+    let (key, object) = (data_key(7), id("itm_batches"));
+    let plaintext = content(70 * CHUNK_SIZE + 777);
+    let sealed = seal(&key, &object, &plaintext);
+    let chunks = 71;
+    assert_eq!(open(&key, &object, &sealed).unwrap(), plaintext);
+    let same = |damaged: &[u8], what: &str| -> String {
+        let parallel = open(&key, &object, damaged).unwrap_err().to_string();
+        let serial = open_by_reading(&key, &object, damaged).unwrap_err().to_string();
+        assert_eq!(parallel, serial, "{what}");
+        parallel
+    };
+    for index in [0, 1, 31, 32, 33, 63, 64, 65, 69, 70] {
+        let start = chunk_start(index);
+        let mut flipped = sealed.clone();
+        flipped[start + 9] ^= 0x20;
+        assert!(same(&flipped, &format!("flip in {index}")).contains(&format!("chunk {index}")));
+        if index < chunks - 1 {
+            let cut = same(&sealed[..chunk_start(index + 1)], &format!("cut after {index}"));
+            assert!(cut.contains("cut short"), "{cut}");
+            let mut dropped = sealed[..start].to_vec();
+            dropped.extend_from_slice(&sealed[chunk_start(index + 1)..]);
+            same(&dropped, &format!("drop {index}"));
+            let mut swapped = sealed[..start].to_vec();
+            swapped.extend_from_slice(&sealed[chunk_start(index + 1)..chunk_start(index + 2).min(sealed.len())]);
+            swapped.extend_from_slice(&sealed[start..chunk_start(index + 1)]);
+            swapped.extend_from_slice(&sealed[chunk_start(index + 2).min(sealed.len())..]);
+            same(&swapped, &format!("swap {index}"));
+        }
+    }
+    let mut appended = sealed.clone();
+    appended.extend_from_slice(&sealed[chunk_start(5)..chunk_start(6)]);
+    same(&appended, "appended chunk");
+    let mut one_more_byte = sealed.clone();
+    one_more_byte.push(0);
+    same(&one_more_byte, "one byte appended");
+    // Exactly two batches, the second ending the stream with a full chunk.
+    let exact = content(64 * CHUNK_SIZE);
+    let sealed_exact = seal(&key, &object, &exact);
+    assert_eq!(open(&key, &object, &sealed_exact).unwrap(), exact);
+    assert_eq!(open_by_reading(&key, &object, &sealed_exact).unwrap(), exact);
+}

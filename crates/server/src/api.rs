@@ -96,7 +96,7 @@ pub(crate) fn api_routes() -> Vec<ApiRoute> {
         ApiRoute::new(Get, "/api/v1/items/{id}/receipt", receipt),
         ApiRoute::new(Get, "/api/v1/records", records),
         ApiRoute::new(Post, "/api/v1/records", api_records::create),
-        ApiRoute::new(Get, "/api/v1/records/{id}", record),
+        ApiRoute::new(Get, "/api/v1/records/{id}", api_records::read),
         ApiRoute::new(Patch, "/api/v1/records/{id}", api_records::edit),
         ApiRoute::new(Post, "/api/v1/records/{id}/retract", api_records::retract),
         ApiRoute::new(Get, "/api/v1/records/{id}/history", api_records::history),
@@ -395,10 +395,11 @@ pub async fn item(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = caller.access();
     with_archive(&state, move |archive| {
-        let level = visible_item(archive, &id, access)?;
-        crate::audit::note(archive, &caller, "read", &id, level)?;
+        let level = api_items::visible_item_noted(archive, &caller, &id, "read")?;
+        if level == Access::Sealed {
+            return Ok(Json(api_items::sealed_item_json(archive, &id)?));
+        }
         let item = archive.item(&id).map_err(|_| ApiError::not_found("item"))?;
         let record = archive.record(&id).ok();
         let text = archive.item_text(&id)?;
@@ -423,32 +424,14 @@ pub async fn receipt(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let access = caller.access();
     let proof = with_archive(&state, move |archive| {
-        let level = visible_item(archive, &id, access)?;
-        crate::audit::note(archive, &caller, "receipt", &id, level)?;
+        api_items::visible_item_noted(archive, &caller, &id, "receipt")?;
         Ok(archive.receipt(&id)?)
     })
     .await?;
     let mut response = proof.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     Ok(response)
-}
-
-/// `GET /api/v1/records/{id}`.
-pub async fn record(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    let access = caller.access();
-    with_archive(&state, move |archive| {
-        let level = visible(archive, &id, access, "record")?;
-        crate::audit::note(archive, &caller, "read", &id, level)?;
-        let view = archive.record(&id).map_err(|_| ApiError::not_found("record"))?;
-        Ok(Json(serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?))
-    })
-    .await
 }
 
 #[derive(Deserialize)]

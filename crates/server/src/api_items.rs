@@ -20,7 +20,9 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use evident_archive::{Access, AddConfig, AddOutcome, AddStatus};
+use evident_archive::{
+    Access, AddConfig, AddOutcome, AddStatus, Archive, ArchiveError, SealedUpload, Sensitivity, StagingKey,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -78,12 +80,17 @@ pub fn sanitise_file_name(raw: &str) -> String {
 
 /// A staging directory that is removed when dropped: on success, on an
 /// error, and when the client goes away mid-upload.
-struct Staging {
+pub(crate) struct Staging {
     dir: PathBuf,
 }
 
 impl Staging {
-    fn path(&self) -> &Path {
+    /// Takes charge of a fresh staging directory (`Archive::staging_dir`).
+    pub(crate) fn new(dir: PathBuf) -> Staging {
+        Staging { dir }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
 }
@@ -100,7 +107,7 @@ impl Drop for Staging {
     }
 }
 
-fn too_large(max: u64) -> ApiError {
+pub(crate) fn too_large(max: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
@@ -108,12 +115,12 @@ fn too_large(max: u64) -> ApiError {
     )
 }
 
-fn staging_error(error: std::io::Error) -> ApiError {
+pub(crate) fn staging_error(error: std::io::Error) -> ApiError {
     tracing::error!(%error, "cannot write an upload to its staging directory");
     ApiError::internal("the upload could not be staged; the server log says why")
 }
 
-fn multipart_error(error: MultipartError, max: u64) -> ApiError {
+pub(crate) fn multipart_error(error: MultipartError, max: u64) -> ApiError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large(max)
     } else {
@@ -137,6 +144,82 @@ async fn small_text(field: &mut Field<'_>, name: &str, limit: usize, max: u64) -
 struct StagedUpload {
     name: String,
     path: PathBuf,
+}
+
+/// The name of a sealed upload's staged file: never the client's file name,
+/// which is sealed too.
+pub(crate) const SEALED_STAGING_NAME: &str = "sealed.staging";
+
+/// Streams a multipart field into `path` encrypted under a fresh staging
+/// key as its chunks arrive, so that not a byte of its plaintext reaches
+/// the disk (`evident_archive::StagingKey`). Returns the key and the
+/// plaintext length.
+pub(crate) async fn stage_sealed_field(
+    field: &mut Field<'_>,
+    path: &Path,
+    max: u64,
+) -> Result<(StagingKey, u64), ApiError> {
+    let key = StagingKey::generate()?;
+    let mut encryptor = key.encryptor()?;
+    let mut out = tokio::fs::File::create(path).await.map_err(staging_error)?;
+    let mut length = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max))? {
+        length += chunk.len() as u64;
+        let sealed = encryptor.update(&chunk)?;
+        if !sealed.is_empty() {
+            out.write_all(&sealed).await.map_err(staging_error)?;
+        }
+    }
+    out.write_all(&encryptor.finish()?).await.map_err(staging_error)?;
+    out.flush().await.map_err(staging_error)?;
+    Ok((key, length))
+}
+
+/// Writes bytes already in memory (a testimony typed into a form) to
+/// `path`, encrypted under a fresh staging key.
+pub(crate) async fn stage_sealed_bytes(bytes: &[u8], path: &Path) -> Result<StagingKey, ApiError> {
+    let key = StagingKey::generate()?;
+    let mut encryptor = key.encryptor()?;
+    let mut sealed = encryptor.update(bytes)?;
+    sealed.extend(encryptor.finish()?);
+    let mut out = tokio::fs::File::create(path).await.map_err(staging_error)?;
+    out.write_all(&sealed).await.map_err(staging_error)?;
+    out.flush().await.map_err(staging_error)?;
+    Ok(key)
+}
+
+/// The answer when this server cannot seal (no KEK, or it cannot unlock
+/// it): 409 (the archive's state, not the request, is what is missing;
+/// and not a 5xx, which would read as a crash), without the server's
+/// paths; the log says more.
+pub(crate) fn sealing_unavailable(error: ArchiveError) -> ApiError {
+    tracing::error!(%error, "sealed data was sent, but this server cannot seal");
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "sealing_unavailable",
+        "this server cannot seal data now (no key-encryption key, or it cannot unlock it); ask its administrator. \
+         Nothing was stored.",
+    )
+}
+
+/// The `sensitivity` field of an upload, for a caller with `role`.
+fn upload_sensitivity(text: &str, role: evident_archive::Role) -> Result<Sensitivity, ApiError> {
+    match text.trim() {
+        "" | "restricted" => Ok(Sensitivity::Restricted),
+        "public" if role.may_write_records() => Ok(Sensitivity::Public),
+        "public" => Err(ApiError::forbidden(format!(
+            "the {} role may not publish; upload as restricted and ask an investigator",
+            role.name()
+        ))),
+        "sealed" => Ok(Sensitivity::Sealed),
+        other => {
+            let shown: String = other.chars().take(32).collect();
+            Err(ApiError::bad_request(format!(
+                "unknown sensitivity {shown:?} in the field `sensitivity`; use `restricted` (the default), `public` \
+                 or `sealed`"
+            )))
+        }
+    }
 }
 
 /// `POST /api/v1/items`: multipart/form-data with one or more fields
@@ -174,11 +257,22 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, request: Requ
 
     let staging = Staging { dir: with_archive(&state, |archive| Ok(archive.staging_dir()?)).await? };
     let mut files: Vec<StagedUpload> = Vec::new();
-    let mut sensitivity: Option<String> = None;
+    let mut sealed_files: Vec<SealedUpload> = Vec::new();
+    let mut sensitivity: Option<Sensitivity> = None;
     let mut form_csrf: Option<String> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(e, max))? {
         let field_name = field.name().unwrap_or("").to_owned();
         match field_name.as_str() {
+            "file" if sensitivity == Some(Sensitivity::Sealed) => {
+                // Encrypted as it arrives: the plaintext never reaches the disk.
+                let name = sanitise_file_name(field.file_name().unwrap_or(""));
+                let dir = staging.path().join(sealed_files.len().to_string());
+                tokio::fs::create_dir(&dir).await.map_err(staging_error)?;
+                let path = dir.join(SEALED_STAGING_NAME);
+                let (key, _) = stage_sealed_field(&mut field, &path, max).await?;
+                files.push(StagedUpload { name: name.clone(), path: path.clone() });
+                sealed_files.push(SealedUpload { name, path, key });
+            }
             "file" => {
                 let name = sanitise_file_name(field.file_name().unwrap_or(""));
                 // Each file in a directory of its own: two files may share a name.
@@ -193,7 +287,25 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, request: Requ
                 out.flush().await.map_err(staging_error)?;
                 files.push(StagedUpload { name, path });
             }
-            "sensitivity" => sensitivity = Some(small_text(&mut field, "sensitivity", 64, max).await?),
+            "sensitivity" => {
+                // Decided before any file arrives, so that a sealed file can be
+                // encrypted from its first byte.
+                if sensitivity.is_some() {
+                    return Err(ApiError::bad_request("the field `sensitivity` is given twice; nothing was stored"));
+                }
+                let text = small_text(&mut field, "sensitivity", 64, max).await?;
+                let chosen = upload_sensitivity(&text, principal.role)?;
+                if chosen == Sensitivity::Sealed {
+                    if !files.is_empty() {
+                        return Err(ApiError::bad_request(
+                            "the field `sensitivity` must come before the first `file` field when it is `sealed` \
+                             (a sealed file is encrypted from its first byte); nothing was stored",
+                        ));
+                    }
+                    with_archive(&state, |archive| archive.check_sealing().map_err(sealing_unavailable)).await?;
+                }
+                sensitivity = Some(chosen);
+            }
             "csrf" => form_csrf = Some(small_text(&mut field, "csrf", 256, max).await?),
             other => {
                 let shown: String = other.chars().take(64).collect();
@@ -209,25 +321,10 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, request: Requ
     if files.is_empty() {
         return Err(ApiError::bad_request("no file: send each file in a multipart field named `file`"));
     }
-    let public = match sensitivity.as_deref().map(str::trim) {
-        None | Some("" | "restricted") => false,
-        Some("public") if principal.role.may_write_records() => true,
-        Some("public") => {
-            return Err(ApiError::forbidden(format!(
-                "the {} role may not publish; upload as restricted and ask an investigator",
-                principal.role.name()
-            )));
-        }
-        Some("sealed") => {
-            return Err(ApiError::bad_request("sensitivity `sealed` is not yet supported for uploads"));
-        }
-        Some(other) => {
-            let shown: String = other.chars().take(32).collect();
-            return Err(ApiError::bad_request(format!(
-                "unknown sensitivity {shown:?}; use `restricted` (the default) or `public`"
-            )));
-        }
-    };
+    if sensitivity == Some(Sensitivity::Sealed) {
+        return upload_sealed(&state, &caller, principal, sealed_files, staging).await;
+    }
+    let public = sensitivity == Some(Sensitivity::Public);
 
     let user = principal.user.clone();
     let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
@@ -291,6 +388,148 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, request: Requ
         answer["id"] = json!(single.item);
     }
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Adds staged sealed uploads, all or nothing, grants the uploader access
+/// to each, and answers 201 with their ids (no digest, no size: those are
+/// sealed).
+async fn upload_sealed(
+    state: &AppState,
+    caller: &Caller,
+    principal: evident_archive::Principal,
+    uploads: Vec<SealedUpload>,
+    staging: Staging,
+) -> Result<Response, ApiError> {
+    let names: Vec<String> = uploads.iter().map(|upload| upload.name.clone()).collect();
+    let client = caller.client.clone();
+    let ids = with_archive(state, move |archive| {
+        let ids = archive.add_sealed_uploads(&uploads, &principal.user)?;
+        for id in &ids {
+            archive.grant_sealed_from(id, &principal.user, &principal.user, principal.role.name(), &client)?;
+        }
+        Ok(ids)
+    })
+    .await?;
+    drop(staging);
+    let items: Vec<Value> = names
+        .iter()
+        .zip(&ids)
+        .map(|(name, id)| {
+            json!({"id": id, "status": AddStatus::Added, "name": name, "sha256": null, "size": null,
+                   "sensitivity": Sensitivity::Sealed.name()})
+        })
+        .collect();
+    let mut answer = json!({"items": items});
+    if let [single] = ids.as_slice() {
+        answer["id"] = json!(single);
+    }
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Whether the caller may open `id` as a sealed item: it is a sealed item
+/// and a grant names the caller (or the caller has the `intake` role and
+/// the item is an intake item). `false` for anything else, the public
+/// included.
+pub(crate) fn may_open_sealed_item(archive: &Archive, caller: &Caller, id: &str) -> Result<bool, ApiError> {
+    let Some(principal) = caller.principal.as_ref() else { return Ok(false) };
+    if !id.starts_with("itm_") {
+        return Ok(false);
+    }
+    match archive.is_sealed(id) {
+        Ok(true) => Ok(archive.may_open_sealed(&principal.user, principal.role, id)?),
+        Ok(false) | Err(ArchiveError::NotFound(_)) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// [`visible_item`] and the audit note of `action`, except that a sealed
+/// item the caller may open is [`Access::Sealed`] and noted as
+/// `sealed.ACTION`. Anything else the caller may not see is a 404.
+pub(crate) fn visible_item_noted(
+    archive: &mut Archive,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+) -> Result<Access, ApiError> {
+    if may_open_sealed_item(archive, caller, id)? {
+        crate::audit::note(archive, caller, &format!("sealed.{action}"), id, Access::Sealed)?;
+        return Ok(Access::Sealed);
+    }
+    let level = visible_item(archive, id, caller.access())?;
+    crate::audit::note(archive, caller, action, id, level)?;
+    Ok(level)
+}
+
+/// A sealed item's description for `GET /api/v1/items/{id}`, opened with
+/// the server's KEK (only for a caller [`may_open_sealed_item`]).
+pub(crate) fn sealed_item_json(archive: &Archive, id: &str) -> Result<Value, ApiError> {
+    let item = archive.item(id)?;
+    let view = archive.sealed_item(id)?;
+    Ok(json!({
+        "id": id,
+        "kind": "item",
+        "sensitivity": Sensitivity::Sealed.name(),
+        "file": {
+            "sha256": view.sha256, "size": view.size, "media_type": view.media_type,
+            "original_name": view.original_name, "added_at": item.added_at, "added_by": item.added_by,
+            "log_index": item.log_index,
+        },
+        "fields": {},
+        "text": null,
+    }))
+}
+
+/// The largest sealed file served decrypted over HTTP (it is decrypted and
+/// checked whole in memory before a byte is sent); larger ones are read
+/// with `evident unseal`.
+pub const MAX_SEALED_DOWNLOAD_BYTES: u64 = 512 << 20;
+
+/// A sealed item decrypted whole into memory, every chunk authenticated and
+/// its size checked before anything is sent: its bytes, name and media type.
+/// (The plaintext lives only in memory, never on disk.)
+pub(crate) fn decrypt_sealed(archive: &Archive, id: &str) -> Result<(Vec<u8>, String, String), ApiError> {
+    let view = archive.sealed_item(id)?;
+    if view.size > MAX_SEALED_DOWNLOAD_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("this sealed file is larger than {MAX_SEALED_DOWNLOAD_BYTES} bytes; read it with `evident unseal`"),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(view.size).unwrap_or(0));
+    archive.read_sealed(id, &mut bytes)?;
+    Ok((bytes, view.original_name.clone(), view.media_type.clone()))
+}
+
+/// The response for a decrypted sealed file: the whole file (no ranges),
+/// with the same headers as every download.
+pub(crate) fn sealed_file_response(bytes: Vec<u8>, name: &str, media_type: &str) -> Result<Response, ApiError> {
+    let content_type = HeaderValue::from_str(media_type)
+        .ok()
+        .filter(|_| !media_type.is_empty() && media_type.contains('/'))
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let length = bytes.len();
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_DISPOSITION, header_value(&attachment_disposition(name))?);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
+}
+
+/// `GET` of a sealed item's file for a caller who may open it: decrypted,
+/// audited as `sealed.download` (the route is [`file`]'s).
+pub(crate) async fn sealed_file(state: &AppState, caller: Caller, id: String) -> Result<Response, ApiError> {
+    let (bytes, name, media_type) = with_archive(state, move |archive| {
+        crate::audit::note(archive, &caller, "sealed.download", &id, Access::Sealed)?;
+        decrypt_sealed(archive, &id)
+    })
+    .await?;
+    sealed_file_response(bytes, &name, &media_type)
 }
 
 /// A `Range` request as this server answers it.
@@ -394,6 +633,11 @@ pub async fn file(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let access = caller.access();
+    let (check_caller, check_id) = (caller.clone(), id.clone());
+    let sealed = with_archive(&state, move |archive| may_open_sealed_item(archive, &check_caller, &check_id)).await?;
+    if sealed {
+        return sealed_file(&state, caller, id).await;
+    }
     let (path, media_type, name, level) = with_archive(&state, move |archive| {
         let level = visible_item(archive, &id, access)?;
         crate::audit::note(archive, &caller, "download", &id, level)?;

@@ -5,15 +5,19 @@
 //! the public gets 401, reviewers and intake 403. A record the caller may
 //! not see cannot be edited, retracted or read: it answers 404 as if it
 //! did not exist. Nothing above the caller's own level can be made over
-//! the API (a sealed record would vanish from its maker's sight; sealing
-//! arrives with the witness-protection work).
+//! the API (a sealed record would vanish from its maker's sight).
+//!
+//! Sealed fields (a person's names and the like, `docs/sealing.md`) read as
+//! `{"sealed": true}` for every caller without a grant on the record, and
+//! opened for one with a grant ([`record_for`]); a record sealed as a whole
+//! is a 404 without one.
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use evident_archive::{Access, Archive, FieldChange, Format, RecordKind};
+use evident_archive::{Access, Archive, ArchiveError, FieldChange, Format, RecordKind, RecordView};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -72,6 +76,49 @@ fn view_after(archive: &Archive, id: &str, warnings: Vec<String>) -> Result<Valu
     let mut value = serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?;
     value["warnings"] = json!(warnings);
     Ok(value)
+}
+
+/// Whether the caller holds a grant on `id` (`evident grant`), which lets
+/// them open its sealed fields and see it if it is sealed as a whole.
+pub(crate) fn granted(archive: &Archive, caller: &Caller, id: &str) -> Result<bool, ApiError> {
+    match &caller.principal {
+        Some(principal) => Ok(archive.may_open_sealed(&principal.user, principal.role, id)?),
+        None => Ok(false),
+    }
+}
+
+/// A record as `caller` may see it, noted in the audit trail as a `read`:
+/// not found if they may not see it (a record with `sensitivity: sealed`
+/// for everyone without a grant on it); sealed fields as `{"sealed": true}`
+/// unless they hold a grant, then opened (and noted as a `reveal`).
+pub(crate) fn record_for(archive: &mut Archive, caller: &Caller, id: &str) -> Result<(RecordView, Access), ApiError> {
+    let granted = granted(archive, caller, id)?;
+    let level = match archive.access_of(id) {
+        Ok(level) if level <= caller.access() || granted => level,
+        Ok(_) | Err(ArchiveError::NotFound(_)) => return Err(ApiError::not_found("record")),
+        Err(other) => return Err(other.into()),
+    };
+    crate::audit::note(archive, caller, "read", id, level)?;
+    let view = match (&caller.principal, granted) {
+        (Some(principal), true) => archive.record_revealed(id, &principal.user, principal.role)?,
+        _ => archive.record(id).map_err(|_| ApiError::not_found("record"))?,
+    };
+    Ok((view, level))
+}
+
+/// `GET /api/v1/records/{id}`: the record as it stands. Sealed fields are
+/// `{"sealed": true}` unless the caller holds a grant on the record; a
+/// record sealed as a whole is a 404 without one. Audited as `read`.
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    with_archive(&state, move |archive| {
+        let (view, _) = record_for(archive, &caller, &id)?;
+        Ok(Json(serde_json::to_value(&view).map_err(|e| ApiError::internal(e.to_string()))?))
+    })
+    .await
 }
 
 /// `POST /api/v1/records` `{"kind", "fields": {...}, "reason"}`: 201 with

@@ -12,6 +12,7 @@ mod api_records;
 mod audit;
 mod auth;
 mod error;
+mod intake;
 mod log_files;
 mod openapi;
 mod portal;
@@ -29,6 +30,9 @@ pub use api::api_route_list;
 pub use api_items::{MAX_FILE_NAME_BYTES, MAX_PREVIEW_TEXT_BYTES, sanitise_file_name};
 pub use auth::SESSION_COOKIE;
 pub use error::ApiError;
+pub use intake::{
+    INTAKE_LIMIT, INTAKE_WINDOW, MAX_INTAKE_FILES, MAX_TESTIMONY_BYTES, WRONG_CODE_DELAY as INTAKE_WRONG_CODE_DELAY,
+};
 pub use openapi::OPENAPI_JSON;
 
 /// Settings of one server.
@@ -52,6 +56,8 @@ pub struct AppState {
     limiter: Arc<Mutex<api::LoginLimiter>>,
     config: Arc<ServerConfig>,
     log_cache: Arc<log_files::LogCache>,
+    /// intake submissions per client address (in memory only)
+    intake_limiter: Arc<Mutex<intake::IntakeLimiter>>,
 }
 
 impl AppState {
@@ -67,6 +73,7 @@ impl AppState {
             limiter: Arc::new(Mutex::new(api::LoginLimiter::default())),
             config: Arc::new(config),
             log_cache: Arc::new(log_files::LogCache::default()),
+            intake_limiter: Arc::new(Mutex::new(intake::IntakeLimiter::default())),
         }
     }
 }
@@ -79,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(portal::routes())
         .merge(ui::routes())
+        .merge(intake::routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ui::html_errors))
         .layer(axum::middleware::from_fn(ui::remember_language))

@@ -162,8 +162,9 @@ async fn uploads_as_public_are_published_and_other_sensitivities_refused() {
     let sealed =
         upload(&app, Some(&investigator), &[text_part("sensitivity", "sealed"), file_part("s.txt", b"sealed one")])
             .await;
-    assert_eq!(sealed.status, StatusCode::BAD_REQUEST);
-    assert!(sealed.json()["error"]["message"].as_str().unwrap().contains("not yet supported"), "{}", sealed.text());
+    // This archive has no key-encryption key: sealing is refused, nothing stored (tests/sealed.rs seals).
+    assert_eq!(sealed.status, StatusCode::CONFLICT, "{}", sealed.text());
+    assert_eq!(sealed.code(), "sealing_unavailable");
     let unknown =
         upload(&app, Some(&investigator), &[file_part("u.txt", b"unknown level"), text_part("sensitivity", "secret")])
             .await;

@@ -13,6 +13,8 @@ use crate::{
     NewRecordVersion, RecordRow, RecordVersionRow, SealedItemRow, StoreError, UserRow,
 };
 
+use crate::{IntakeCaseRow, IntakeItemRow, SealedGrantRow};
+
 /// Items, log entries, records and the bookkeeping of the commit protocol.
 ///
 /// # Durability
@@ -353,4 +355,92 @@ pub trait MetadataStore: Send {
     /// Removes an item's sealed keys durably, leaving no copy of them in the
     /// store's own files (crypto-shredding). Returns whether there were any.
     fn remove_sealed_item(&mut self, id: &str) -> Result<bool, StoreError>;
+
+    /// Forgets a sealed item in one durable transaction: removes its sealed
+    /// keys as [`remove_sealed_item`](Self::remove_sealed_item) does, records
+    /// `row` (its `log_index` is ignored) and appends `entry` (the
+    /// `item.forget` entry) at the next log index, which it returns. An item
+    /// already forgotten fails with [`StoreError::Duplicate`]; an unknown item
+    /// or one without sealed keys with [`StoreError::NotFound`]; either
+    /// changes nothing.
+    fn forget_item(&mut self, row: &crate::ForgottenItemRow, entry: &[u8]) -> Result<u64, StoreError>;
+
+    /// The forgetting of an item, if it was forgotten.
+    fn forgotten_item(&self, id: &str) -> Result<Option<crate::ForgottenItemRow>, StoreError>;
+
+    /// Every forgotten item, in log order.
+    fn forgotten_items(&self) -> Result<Vec<crate::ForgottenItemRow>, StoreError>;
+
+    /// Every stored wrapped data key (sealed items', then sealed records'
+    /// from `sealed_record_key`, each in id order), for a KEK rotation.
+    fn wrapped_keys(&self) -> Result<Vec<crate::WrappedKeyRow>, StoreError>;
+
+    /// Replaces stored wrapped keys in one durable transaction (a rotation's
+    /// re-wrapped keys); a row that names no stored key fails the whole
+    /// batch with [`StoreError::NotFound`].
+    fn replace_wrapped_keys(&mut self, rows: &[crate::WrappedKeyRow]) -> Result<(), StoreError>;
+
+    /// Stores records' wrapped data keys (record id, 88-byte wrapped key) in
+    /// one durable transaction, each replacing the record's stored key if it
+    /// has one. A record's key is written *before* the version that first
+    /// seals one of its fields commits, so a committed sealed field always
+    /// has its key; a key left by a change that never committed belongs to
+    /// no version and is used again by the record's next change. The
+    /// archive replaces a key only in that case (a record with sealed
+    /// versions keeps its key; rotation goes through
+    /// [`replace_wrapped_keys`](Self::replace_wrapped_keys)).
+    fn put_sealed_record_keys(&mut self, rows: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
+
+    /// A record's wrapped data key; `None` for a record with no sealed field.
+    fn sealed_record_key(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Records that `row.item_id` (a redacted copy) was derived from
+    /// `row.source_id`, with its `item.derive` log entry (object id: the
+    /// derivative), in one durable transaction; returns the entry's index
+    /// (`row.log_index` is ignored). Both items must exist, else
+    /// [`StoreError::NotFound`]; an item already recorded as a derivative
+    /// fails with [`StoreError::Duplicate`]; either way nothing is written.
+    fn commit_item_derivation(&mut self, row: &crate::ItemDerivationRow, entry: &[u8]) -> Result<u64, StoreError>;
+
+    /// What an item was derived from, if it is a derivative.
+    fn item_derivation(&self, id: &str) -> Result<Option<crate::ItemDerivationRow>, StoreError>;
+
+    /// The derivatives of `source`, or every derivation when `None`, in log
+    /// order.
+    fn item_derivations(&self, source: Option<&str>) -> Result<Vec<crate::ItemDerivationRow>, StoreError>;
+
+    /// Grants one person access to one sealed item or record, durably on
+    /// return. Returns `false` (and changes nothing) if they had it already.
+    fn put_sealed_grant(&mut self, grant: &SealedGrantRow) -> Result<bool, StoreError>;
+
+    /// Removes one person's access to a target; returns whether there was any.
+    fn remove_sealed_grant(&mut self, target_id: &str, user_name: &str) -> Result<bool, StoreError>;
+
+    /// The grants on a target, by user name.
+    fn sealed_grants(&self, target_id: &str) -> Result<Vec<SealedGrantRow>, StoreError>;
+
+    /// Whether `user_name` holds a grant on `target_id`.
+    fn has_sealed_grant(&self, target_id: &str, user_name: &str) -> Result<bool, StoreError>;
+
+    /// Stores intake items in one durable transaction, creating `new_case`
+    /// first if given. A new case whose id or code hash is taken is
+    /// [`StoreError::Duplicate`]; an item of a case that does not exist is
+    /// [`StoreError::NotFound`]; either way nothing is stored. An item
+    /// already in its case is kept as it was.
+    fn put_intake(&mut self, new_case: Option<&IntakeCaseRow>, items: &[IntakeItemRow]) -> Result<(), StoreError>;
+
+    /// The case whose follow-up code has this SHA-256 (lowercase hex).
+    fn intake_case_by_code_hash(&self, code_hash: &str) -> Result<Option<IntakeCaseRow>, StoreError>;
+
+    /// One case, with its item count.
+    fn intake_case(&self, case_id: &str) -> Result<Option<IntakeCaseRow>, StoreError>;
+
+    /// Every case with its item count, newest first (then by id, descending).
+    fn intake_cases(&self) -> Result<Vec<IntakeCaseRow>, StoreError>;
+
+    /// A case's items, oldest first (then by item id).
+    fn intake_items(&self, case_id: &str) -> Result<Vec<IntakeItemRow>, StoreError>;
+
+    /// The case an item belongs to, if it came in through intake.
+    fn intake_case_of_item(&self, item_id: &str) -> Result<Option<String>, StoreError>;
 }

@@ -16,18 +16,23 @@
 //! scale-out work does.
 
 mod contract;
+mod forget;
+mod grants;
 mod memory;
+mod record_keys;
 
 use std::path::Path;
 
 pub use contract::MetadataStore;
+pub use forget::{ForgottenItemRow, WrappedKeyOwner, WrappedKeyRow};
+pub use grants::{IntakeCaseRow, IntakeItemRow, SealedGrantRow};
 pub use memory::MemoryStore;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this code writes and reads; older databases are
 /// migrated on open (see [`MIGRATIONS`]).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -278,6 +283,18 @@ impl std::fmt::Debug for SealedItemRow {
     }
 }
 
+/// A derivative item (a redacted copy) and the item it was made from, with
+/// the log index of its `item.derive` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemDerivationRow {
+    /// the derivative
+    pub item_id: String,
+    /// the item it was made from
+    pub source_id: String,
+    /// the `item.derive` entry's log index (ignored when committing)
+    pub log_index: u64,
+}
+
 /// The SQLite metadata store. Its inherent methods are those of
 /// [`MetadataStore`], which it implements by delegation, so callers need not
 /// import the trait.
@@ -434,6 +451,50 @@ CREATE TABLE sealed_item (
     sealed_salt BLOB NOT NULL,
     sealed_metadata BLOB NOT NULL
 ) STRICT;
+",
+    // 7 -> 8: witness protection, second part: forgotten items (their keys
+    // shredded), per-person access to sealed things, testimony intake cases
+    // (the follow-up code stored only as SHA-256), record keys for sealed
+    // record fields, and redacted derivatives.
+    "
+CREATE TABLE forgotten_item (
+    item_id TEXT PRIMARY KEY,
+    log_index INTEGER NOT NULL REFERENCES log_entry (idx),
+    forgotten_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    salt TEXT NOT NULL
+) STRICT;
+CREATE TABLE sealed_grant (
+    target_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (target_id, user_name)
+) STRICT;
+CREATE INDEX sealed_grant_user ON sealed_grant (user_name);
+CREATE TABLE intake_case (
+    case_id TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE intake_item (
+    case_id TEXT NOT NULL REFERENCES intake_case (case_id),
+    item_id TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, item_id)
+) STRICT;
+CREATE INDEX intake_item_item ON intake_item (item_id);
+CREATE TABLE sealed_record_key (
+    record_id TEXT PRIMARY KEY,
+    wrapped_key BLOB NOT NULL
+) STRICT;
+CREATE TABLE item_derivation (
+    item_id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    log_index INTEGER NOT NULL REFERENCES log_entry (idx)
+) STRICT;
+CREATE INDEX item_derivation_source ON item_derivation (source_id);
 ",
 ];
 
@@ -968,6 +1029,56 @@ impl Store {
         Ok(removed > 0)
     }
 
+    /// Records that `row.item_id` was derived from `row.source_id`, with its
+    /// `item.derive` entry, in one durable transaction; returns the entry's
+    /// log index. Both items must exist ([`StoreError::NotFound`]); an item
+    /// already recorded as a derivative fails with [`StoreError::Duplicate`].
+    pub fn commit_item_derivation(&mut self, row: &ItemDerivationRow, entry: &[u8]) -> Result<u64, StoreError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for id in [&row.item_id, &row.source_id] {
+            let found: i64 = transaction.query_row("SELECT COUNT(*) FROM item WHERE id = ?1", [id], |r| r.get(0))?;
+            if found == 0 {
+                return Err(StoreError::NotFound(format!("no item {id} for a derivation")));
+            }
+        }
+        let existing: i64 =
+            transaction
+                .query_row("SELECT COUNT(*) FROM item_derivation WHERE item_id = ?1", [&row.item_id], |r| r.get(0))?;
+        if existing > 0 {
+            return Err(StoreError::Duplicate(format!("{} is already recorded as a derivative", row.item_id)));
+        }
+        let index: i64 = transaction.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |r| r.get(0))?;
+        transaction.execute(
+            "INSERT INTO log_entry (idx, entry, object_id) VALUES (?1, ?2, ?3)",
+            params![index, entry, row.item_id],
+        )?;
+        transaction.execute(
+            "INSERT INTO item_derivation (item_id, source_id, log_index) VALUES (?1, ?2, ?3)",
+            params![row.item_id, row.source_id, index],
+        )?;
+        transaction.commit()?;
+        Ok(index as u64)
+    }
+
+    /// What an item was derived from, if it is a derivative.
+    pub fn item_derivation(&self, id: &str) -> Result<Option<ItemDerivationRow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT item_id, source_id, log_index FROM item_derivation WHERE item_id = ?1")?;
+        Ok(statement.query_row([id], derivation_from_row).optional()?)
+    }
+
+    /// The derivatives of an item (`source` given) or every derivation, in
+    /// log order.
+    pub fn item_derivations(&self, source: Option<&str>) -> Result<Vec<ItemDerivationRow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT item_id, source_id, log_index FROM item_derivation WHERE ?1 IS NULL OR source_id = ?1 \
+             ORDER BY log_index",
+        )?;
+        let rows = statement.query_map([source], derivation_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Stores candidates; one already stored (same item, kind and span) is
     /// kept as it is, with its review. Returns every candidate given, as
     /// stored, in the order given.
@@ -1336,6 +1447,58 @@ impl MetadataStore for Store {
         Store::remove_sealed_item(self, id)
     }
 
+    fn put_sealed_grant(&mut self, grant: &SealedGrantRow) -> Result<bool, StoreError> {
+        Store::put_sealed_grant(self, grant)
+    }
+
+    fn remove_sealed_grant(&mut self, target_id: &str, user_name: &str) -> Result<bool, StoreError> {
+        Store::remove_sealed_grant(self, target_id, user_name)
+    }
+
+    fn sealed_grants(&self, target_id: &str) -> Result<Vec<SealedGrantRow>, StoreError> {
+        Store::sealed_grants(self, target_id)
+    }
+
+    fn has_sealed_grant(&self, target_id: &str, user_name: &str) -> Result<bool, StoreError> {
+        Store::has_sealed_grant(self, target_id, user_name)
+    }
+
+    fn put_intake(&mut self, new_case: Option<&IntakeCaseRow>, items: &[IntakeItemRow]) -> Result<(), StoreError> {
+        Store::put_intake(self, new_case, items)
+    }
+
+    fn intake_case_by_code_hash(&self, code_hash: &str) -> Result<Option<IntakeCaseRow>, StoreError> {
+        Store::intake_case_by_code_hash(self, code_hash)
+    }
+
+    fn intake_case(&self, case_id: &str) -> Result<Option<IntakeCaseRow>, StoreError> {
+        Store::intake_case(self, case_id)
+    }
+
+    fn intake_cases(&self) -> Result<Vec<IntakeCaseRow>, StoreError> {
+        Store::intake_cases(self)
+    }
+
+    fn intake_items(&self, case_id: &str) -> Result<Vec<IntakeItemRow>, StoreError> {
+        Store::intake_items(self, case_id)
+    }
+
+    fn intake_case_of_item(&self, item_id: &str) -> Result<Option<String>, StoreError> {
+        Store::intake_case_of_item(self, item_id)
+    }
+
+    fn commit_item_derivation(&mut self, row: &ItemDerivationRow, entry: &[u8]) -> Result<u64, StoreError> {
+        Store::commit_item_derivation(self, row, entry)
+    }
+
+    fn item_derivation(&self, id: &str) -> Result<Option<ItemDerivationRow>, StoreError> {
+        Store::item_derivation(self, id)
+    }
+
+    fn item_derivations(&self, source: Option<&str>) -> Result<Vec<ItemDerivationRow>, StoreError> {
+        Store::item_derivations(self, source)
+    }
+
     fn log_size(&self) -> Result<u64, StoreError> {
         Store::log_size(self)
     }
@@ -1501,6 +1664,38 @@ impl MetadataStore for Store {
     fn audit_batches(&self) -> Result<Vec<AuditBatchRow>, StoreError> {
         Store::audit_batches(self)
     }
+
+    fn forget_item(&mut self, row: &ForgottenItemRow, entry: &[u8]) -> Result<u64, StoreError> {
+        Store::forget_item(self, row, entry)
+    }
+
+    fn forgotten_item(&self, id: &str) -> Result<Option<ForgottenItemRow>, StoreError> {
+        Store::forgotten_item(self, id)
+    }
+
+    fn forgotten_items(&self) -> Result<Vec<ForgottenItemRow>, StoreError> {
+        Store::forgotten_items(self)
+    }
+
+    fn wrapped_keys(&self) -> Result<Vec<WrappedKeyRow>, StoreError> {
+        Store::wrapped_keys(self)
+    }
+
+    fn replace_wrapped_keys(&mut self, rows: &[WrappedKeyRow]) -> Result<(), StoreError> {
+        Store::replace_wrapped_keys(self, rows)
+    }
+
+    fn put_sealed_record_keys(&mut self, rows: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        Store::put_sealed_record_keys(self, rows)
+    }
+
+    fn sealed_record_key(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Store::sealed_record_key(self, record_id)
+    }
+}
+
+fn derivation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemDerivationRow> {
+    Ok(ItemDerivationRow { item_id: row.get(0)?, source_id: row.get(1)?, log_index: row.get::<_, i64>(2)? as u64 })
 }
 
 const CANDIDATE_COLUMNS: &str = "id, item_id, kind, text, char_start, char_end, value, value_high, unit, period, sentence, status, claim_id, reviewed_by, reviewed_at, note, found_at";

@@ -14,6 +14,8 @@ use crate::{
     MetadataStore, NewRecordVersion, RecordRow, RecordVersionRow, SealedItemRow, StoreError, UserRow,
 };
 
+use crate::{IntakeCaseRow, IntakeItemRow, SealedGrantRow};
+
 /// A metadata store held in plain maps; see the module docs.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
@@ -43,6 +45,17 @@ struct State {
     audit: Vec<AuditRow>,
     audit_batches: Vec<AuditBatchRow>,
     sealed: BTreeMap<String, SealedItemRow>,
+    /// forgotten items by id
+    forgotten: BTreeMap<String, crate::ForgottenItemRow>,
+    /// (target, user) → grant
+    grants: BTreeMap<(String, String), SealedGrantRow>,
+    intake_cases: BTreeMap<String, IntakeCaseRow>,
+    /// (case, item) → row
+    intake_items: BTreeMap<(String, String), IntakeItemRow>,
+    /// derivative id → its derivation
+    derivations: BTreeMap<String, crate::ItemDerivationRow>,
+    /// record id → its wrapped data key (`sealed_record_key`)
+    record_keys: BTreeMap<String, Vec<u8>>,
 }
 
 impl MemoryStore {
@@ -62,6 +75,12 @@ impl MemoryStore {
 }
 
 impl State {
+    /// An intake case with its item count.
+    fn counted_case(&self, case: &IntakeCaseRow) -> IntakeCaseRow {
+        let items = self.intake_items.values().filter(|item| item.case_id == case.case_id).count() as u64;
+        IntakeCaseRow { items, ..case.clone() }
+    }
+
     fn next_index(&self) -> u64 {
         self.log.len() as u64
     }
@@ -330,6 +349,198 @@ impl MetadataStore for MemoryStore {
 
     fn remove_sealed_item(&mut self, id: &str) -> Result<bool, StoreError> {
         Ok(self.state.sealed.remove(id).is_some())
+    }
+
+    fn forget_item(&mut self, row: &crate::ForgottenItemRow, entry: &[u8]) -> Result<u64, StoreError> {
+        self.transaction(|state| {
+            if let Some(done) = state.forgotten.get(&row.item_id) {
+                return Err(StoreError::Duplicate(format!(
+                    "item {} was already forgotten on {}",
+                    row.item_id, done.forgotten_at
+                )));
+            }
+            if !state.items.contains_key(&row.item_id) {
+                return Err(StoreError::NotFound(format!("no item {} to forget", row.item_id)));
+            }
+            if state.sealed.remove(&row.item_id).is_none() {
+                return Err(StoreError::NotFound(format!("item {} has no sealed keys to destroy", row.item_id)));
+            }
+            let index = state.next_index();
+            state.log.push((row.item_id.clone(), entry.to_vec()));
+            state.forgotten.insert(row.item_id.clone(), crate::ForgottenItemRow { log_index: index, ..row.clone() });
+            Ok(index)
+        })
+    }
+
+    fn forgotten_item(&self, id: &str) -> Result<Option<crate::ForgottenItemRow>, StoreError> {
+        Ok(self.state.forgotten.get(id).cloned())
+    }
+
+    fn forgotten_items(&self) -> Result<Vec<crate::ForgottenItemRow>, StoreError> {
+        let mut rows: Vec<_> = self.state.forgotten.values().cloned().collect();
+        rows.sort_by_key(|row| row.log_index);
+        Ok(rows)
+    }
+
+    /// Sealed items' keys only: this store does not keep sealed records' keys yet.
+    fn wrapped_keys(&self) -> Result<Vec<crate::WrappedKeyRow>, StoreError> {
+        Ok(self
+            .state
+            .sealed
+            .values()
+            .map(|row| crate::WrappedKeyRow {
+                owner: crate::WrappedKeyOwner::Item,
+                id: row.item_id.clone(),
+                wrapped_key: row.wrapped_key.clone(),
+            })
+            .chain(self.state.record_keys.iter().map(|(id, wrapped_key)| crate::WrappedKeyRow {
+                owner: crate::WrappedKeyOwner::Record,
+                id: id.clone(),
+                wrapped_key: wrapped_key.clone(),
+            }))
+            .collect())
+    }
+
+    fn put_sealed_record_keys(&mut self, rows: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.transaction(|state| {
+            for (id, wrapped_key) in rows {
+                state.record_keys.insert(id.clone(), wrapped_key.clone());
+            }
+            Ok(())
+        })
+    }
+
+    fn sealed_record_key(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state.record_keys.get(record_id).cloned())
+    }
+
+    fn replace_wrapped_keys(&mut self, rows: &[crate::WrappedKeyRow]) -> Result<(), StoreError> {
+        self.transaction(|state| {
+            for row in rows {
+                let stored = match row.owner {
+                    crate::WrappedKeyOwner::Item => state.sealed.get_mut(&row.id),
+                    crate::WrappedKeyOwner::Record => {
+                        let Some(stored) = state.record_keys.get_mut(&row.id) else {
+                            return Err(StoreError::NotFound(format!(
+                                "no sealed record {} to re-wrap the key of",
+                                row.id
+                            )));
+                        };
+                        *stored = row.wrapped_key.clone();
+                        continue;
+                    }
+                };
+                let Some(stored) = stored else {
+                    return Err(StoreError::NotFound(format!("no sealed object {} to re-wrap the key of", row.id)));
+                };
+                stored.wrapped_key = row.wrapped_key.clone();
+            }
+            Ok(())
+        })
+    }
+
+    fn put_sealed_grant(&mut self, grant: &SealedGrantRow) -> Result<bool, StoreError> {
+        let key = (grant.target_id.clone(), grant.user_name.clone());
+        if self.state.grants.contains_key(&key) {
+            return Ok(false);
+        }
+        self.state.grants.insert(key, grant.clone());
+        Ok(true)
+    }
+
+    fn remove_sealed_grant(&mut self, target_id: &str, user_name: &str) -> Result<bool, StoreError> {
+        Ok(self.state.grants.remove(&(target_id.to_owned(), user_name.to_owned())).is_some())
+    }
+
+    fn sealed_grants(&self, target_id: &str) -> Result<Vec<SealedGrantRow>, StoreError> {
+        Ok(self.state.grants.values().filter(|grant| grant.target_id == target_id).cloned().collect())
+    }
+
+    fn has_sealed_grant(&self, target_id: &str, user_name: &str) -> Result<bool, StoreError> {
+        Ok(self.state.grants.contains_key(&(target_id.to_owned(), user_name.to_owned())))
+    }
+
+    fn put_intake(&mut self, new_case: Option<&IntakeCaseRow>, items: &[IntakeItemRow]) -> Result<(), StoreError> {
+        self.transaction(|state| {
+            if let Some(case) = new_case {
+                if state.intake_cases.contains_key(&case.case_id)
+                    || state.intake_cases.values().any(|c| c.code_hash == case.code_hash)
+                {
+                    return Err(StoreError::Duplicate(format!(
+                        "intake case {} or its code already exists",
+                        case.case_id
+                    )));
+                }
+                state.intake_cases.insert(case.case_id.clone(), IntakeCaseRow { items: 0, ..case.clone() });
+            }
+            for item in items {
+                if !state.intake_cases.contains_key(&item.case_id) {
+                    return Err(StoreError::NotFound(format!("no intake case {}", item.case_id)));
+                }
+                state.intake_items.entry((item.case_id.clone(), item.item_id.clone())).or_insert_with(|| item.clone());
+            }
+            Ok(())
+        })
+    }
+
+    fn intake_case_by_code_hash(&self, code_hash: &str) -> Result<Option<IntakeCaseRow>, StoreError> {
+        let found = self.state.intake_cases.values().find(|case| case.code_hash == code_hash);
+        Ok(found.map(|case| self.state.counted_case(case)))
+    }
+
+    fn intake_case(&self, case_id: &str) -> Result<Option<IntakeCaseRow>, StoreError> {
+        Ok(self.state.intake_cases.get(case_id).map(|case| self.state.counted_case(case)))
+    }
+
+    fn intake_cases(&self) -> Result<Vec<IntakeCaseRow>, StoreError> {
+        let mut cases: Vec<IntakeCaseRow> =
+            self.state.intake_cases.values().map(|case| self.state.counted_case(case)).collect();
+        cases.sort_by(|a, b| (&b.created_at, &b.case_id).cmp(&(&a.created_at, &a.case_id)));
+        Ok(cases)
+    }
+
+    fn intake_items(&self, case_id: &str) -> Result<Vec<IntakeItemRow>, StoreError> {
+        let mut items: Vec<IntakeItemRow> =
+            self.state.intake_items.values().filter(|item| item.case_id == case_id).cloned().collect();
+        items.sort_by(|a, b| (&a.added_at, &a.item_id).cmp(&(&b.added_at, &b.item_id)));
+        Ok(items)
+    }
+
+    fn intake_case_of_item(&self, item_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.state.intake_items.values().find(|item| item.item_id == item_id).map(|item| item.case_id.clone()))
+    }
+
+    fn commit_item_derivation(&mut self, row: &crate::ItemDerivationRow, entry: &[u8]) -> Result<u64, StoreError> {
+        self.transaction(|state| {
+            for id in [&row.item_id, &row.source_id] {
+                if !state.items.contains_key(id) {
+                    return Err(StoreError::NotFound(format!("no item {id} for a derivation")));
+                }
+            }
+            if state.derivations.contains_key(&row.item_id) {
+                return Err(StoreError::Duplicate(format!("{} is already recorded as a derivative", row.item_id)));
+            }
+            let index = state.next_index();
+            state.log.push((row.item_id.clone(), entry.to_vec()));
+            state.derivations.insert(row.item_id.clone(), crate::ItemDerivationRow { log_index: index, ..row.clone() });
+            Ok(index)
+        })
+    }
+
+    fn item_derivation(&self, id: &str) -> Result<Option<crate::ItemDerivationRow>, StoreError> {
+        Ok(self.state.derivations.get(id).cloned())
+    }
+
+    fn item_derivations(&self, source: Option<&str>) -> Result<Vec<crate::ItemDerivationRow>, StoreError> {
+        let mut rows: Vec<_> = self
+            .state
+            .derivations
+            .values()
+            .filter(|row| source.is_none_or(|source| row.source_id == source))
+            .cloned()
+            .collect();
+        rows.sort_by_key(|row| row.log_index);
+        Ok(rows)
     }
 
     fn add_claim_candidates(&mut self, candidates: &[ClaimCandidate]) -> Result<Vec<ClaimCandidate>, StoreError> {

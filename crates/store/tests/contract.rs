@@ -848,6 +848,95 @@ fn everything_survives_reopening(h: &mut Harness) {
     assert!(matches!(commit_items(store, &mut [item("itm_b", 'a')]), Err(StoreError::Duplicate(_))));
 }
 
+fn grant(target: &str, user: &str) -> evident_store::SealedGrantRow {
+    evident_store::SealedGrantRow {
+        target_id: target.to_owned(),
+        user_name: user.to_owned(),
+        granted_by: "admin".to_owned(),
+        granted_at: "2026-11-30T10:00:00Z".to_owned(),
+    }
+}
+
+fn sealed_grants_name_one_person_per_target_and_are_revoked_once(h: &mut Harness) {
+    let store = h.store();
+    assert!(!store.has_sealed_grant("itm_a", "alice").unwrap());
+    assert!(store.put_sealed_grant(&grant("itm_a", "bob")).unwrap());
+    assert!(store.put_sealed_grant(&grant("itm_a", "alice")).unwrap());
+    assert!(store.put_sealed_grant(&grant("per_b", "alice")).unwrap());
+    let mut again = grant("itm_a", "alice");
+    again.granted_by = "someone else".to_owned();
+    assert!(!store.put_sealed_grant(&again).unwrap(), "a second grant changes nothing");
+    let users: Vec<(String, String)> =
+        store.sealed_grants("itm_a").unwrap().into_iter().map(|g| (g.user_name, g.granted_by)).collect();
+    assert_eq!(users, vec![("alice".to_owned(), "admin".to_owned()), ("bob".to_owned(), "admin".to_owned())]);
+    assert!(store.has_sealed_grant("itm_a", "alice").unwrap());
+    assert!(!store.has_sealed_grant("itm_a", "carol").unwrap());
+    assert!(store.remove_sealed_grant("itm_a", "alice").unwrap());
+    assert!(!store.remove_sealed_grant("itm_a", "alice").unwrap());
+    h.reopen();
+    let store = h.store();
+    assert!(!store.has_sealed_grant("itm_a", "alice").unwrap());
+    assert!(store.has_sealed_grant("per_b", "alice").unwrap());
+    assert_eq!(store.sealed_grants("itm_a").unwrap(), vec![grant("itm_a", "bob")]);
+    assert!(store.sealed_grants("itm_zzz").unwrap().is_empty());
+}
+
+fn intake_case(id: &str, hash: char, at: &str) -> evident_store::IntakeCaseRow {
+    evident_store::IntakeCaseRow {
+        case_id: id.to_owned(),
+        code_hash: hash.to_string().repeat(64),
+        created_at: at.to_owned(),
+        items: 0,
+    }
+}
+
+fn intake_item(case: &str, item: &str, at: &str) -> evident_store::IntakeItemRow {
+    evident_store::IntakeItemRow { case_id: case.to_owned(), item_id: item.to_owned(), added_at: at.to_owned() }
+}
+
+fn intake_cases_are_found_by_code_hash_and_stored_all_or_nothing(h: &mut Harness) {
+    let store = h.store();
+    assert!(store.intake_cases().unwrap().is_empty());
+    let old = intake_case("case_1", 'a', "2026-11-30T10:00:00Z");
+    let new = intake_case("case_2", 'b', "2026-11-30T11:00:00Z");
+    store
+        .put_intake(
+            Some(&old),
+            &[
+                intake_item("case_1", "itm_b", "2026-11-30T10:00:00Z"),
+                intake_item("case_1", "itm_a", "2026-11-30T10:00:00Z"),
+            ],
+        )
+        .unwrap();
+    store.put_intake(Some(&new), &[intake_item("case_2", "itm_c", "2026-11-30T11:00:00Z")]).unwrap();
+    // A follow-up adds to an existing case.
+    store.put_intake(None, &[intake_item("case_1", "itm_d", "2026-11-30T12:00:00Z")]).unwrap();
+    // A taken code hash or id, or an unknown case, stores nothing.
+    let clash = intake_case("case_3", 'a', "2026-11-30T13:00:00Z");
+    assert!(matches!(
+        store.put_intake(Some(&clash), &[intake_item("case_3", "itm_e", "2026-11-30T13:00:00Z")]),
+        Err(StoreError::Duplicate(_))
+    ));
+    assert!(matches!(
+        store.put_intake(None, &[intake_item("case_1", "itm_f", "x"), intake_item("case_9", "itm_g", "x")]),
+        Err(StoreError::NotFound(_))
+    ));
+    h.reopen();
+    let store = h.store();
+    let listed: Vec<(String, u64)> = store.intake_cases().unwrap().into_iter().map(|c| (c.case_id, c.items)).collect();
+    assert_eq!(listed, vec![("case_2".to_owned(), 1), ("case_1".to_owned(), 3)]);
+    let found = store.intake_case_by_code_hash(&"a".repeat(64)).unwrap().unwrap();
+    assert_eq!((found.case_id.as_str(), found.items), ("case_1", 3));
+    assert_eq!(store.intake_case_by_code_hash(&"c".repeat(64)).unwrap(), None);
+    assert_eq!(store.intake_case("case_2").unwrap().unwrap().code_hash, "b".repeat(64));
+    assert_eq!(store.intake_case("case_3").unwrap(), None);
+    let items: Vec<String> = store.intake_items("case_1").unwrap().into_iter().map(|i| i.item_id).collect();
+    assert_eq!(items, vec!["itm_a", "itm_b", "itm_d"]);
+    assert_eq!(store.intake_case_of_item("itm_c").unwrap().as_deref(), Some("case_2"));
+    assert_eq!(store.intake_case_of_item("itm_f").unwrap(), None);
+    assert_eq!(store.intake_case_of_item("itm_e").unwrap(), None);
+}
+
 fn sealed(id: &str, byte: u8) -> SealedItemRow {
     SealedItemRow {
         item_id: id.to_owned(),
@@ -876,6 +965,54 @@ fn sealed_keys_are_stored_once_before_their_item_and_removed_for_good(h: &mut Ha
     h.reopen();
     assert_eq!(h.store().sealed_item("itm_b").unwrap(), Some(sealed("itm_b", 7)));
     assert_eq!(h.store().sealed_item("itm_a").unwrap(), None);
+}
+
+/// Forgetting a sealed item removes its keys and appends its entry in one
+/// transaction; forgetting twice, an unknown item or one without keys
+/// changes nothing. Rotation re-wraps stored keys in place.
+fn forgetting_destroys_keys_with_its_entry_and_rewrapping_replaces_them(h: &mut Harness) {
+    let store = h.store();
+    commit_items(store, &mut [item("itm_a", 'a'), item("itm_b", 'b'), item("itm_c", 'c')]).unwrap();
+    store.put_sealed_items(&[sealed("itm_a", 7), sealed("itm_b", 9)]).unwrap();
+    let row = |id: &str| evident_store::ForgottenItemRow {
+        item_id: id.to_owned(),
+        log_index: 99,
+        forgotten_at: "2026-11-30T12:00:00Z".to_owned(),
+        actor: "alice".to_owned(),
+        reason: "witness asked".to_owned(),
+        salt: "5".repeat(64),
+    };
+    assert_eq!(store.forgotten_item("itm_a").unwrap(), None);
+    assert!(matches!(store.forget_item(&row("itm_x"), b"f x"), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.forget_item(&row("itm_c"), b"f c"), Err(StoreError::NotFound(_))));
+    assert_eq!(store.log_size().unwrap(), 3);
+    assert_eq!(store.forget_item(&row("itm_a"), b"forget a").unwrap(), 3);
+    let again = store.forget_item(&row("itm_a"), b"forget a");
+    assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+    assert_eq!(store.log_size().unwrap(), 4);
+    assert_eq!(store.entries(3, 4).unwrap(), vec![b"forget a".to_vec()]);
+    assert_eq!(store.sealed_item("itm_a").unwrap(), None);
+    assert_eq!(store.sealed_item("itm_b").unwrap(), Some(sealed("itm_b", 9)));
+
+    let keys = store.wrapped_keys().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!((keys[0].owner, keys[0].id.as_str()), (evident_store::WrappedKeyOwner::Item, "itm_b"));
+    let mut rewrapped = keys[0].clone();
+    rewrapped.wrapped_key = vec![42; 88];
+    let mut missing = rewrapped.clone();
+    missing.id = "itm_a".to_owned();
+    let failed = store.replace_wrapped_keys(&[rewrapped.clone(), missing]);
+    assert!(matches!(failed, Err(StoreError::NotFound(_))), "{failed:?}");
+    assert_eq!(store.sealed_item("itm_b").unwrap(), Some(sealed("itm_b", 9)));
+    store.replace_wrapped_keys(&[rewrapped]).unwrap();
+    h.reopen();
+    let store = h.store();
+    let forgotten = store.forgotten_item("itm_a").unwrap().unwrap();
+    assert_eq!(forgotten, evident_store::ForgottenItemRow { log_index: 3, ..row("itm_a") });
+    assert_eq!(store.forgotten_items().unwrap(), vec![forgotten]);
+    let b = store.sealed_item("itm_b").unwrap().unwrap();
+    assert_eq!(b.wrapped_key, vec![42; 88]);
+    assert_eq!(b.sealed_metadata, sealed("itm_b", 9).sealed_metadata);
 }
 
 fn audit_event(actor: &str, target: &str) -> AuditRow {
@@ -945,6 +1082,31 @@ fn backends_are_send(h: &mut Harness) {
 
 /// One test per case, each on a fresh store from `Harness::$backend`, in a
 /// module named after the backend (`cargo test memory::` runs one backend).
+fn record_keys_are_stored_replaced_and_listed_for_rotation(h: &mut Harness) {
+    let store = h.store();
+    assert_eq!(store.sealed_record_key("per_a").unwrap(), None);
+    store.put_sealed_record_keys(&[("per_a".to_owned(), vec![1; 88]), ("per_b".to_owned(), vec![2; 88])]).unwrap();
+    assert_eq!(store.sealed_record_key("per_a").unwrap(), Some(vec![1; 88]));
+    store.put_sealed_record_keys(&[("per_a".to_owned(), vec![3; 88])]).unwrap();
+    assert_eq!(store.sealed_record_key("per_a").unwrap(), Some(vec![3; 88]), "a key left over is replaced");
+    let listed: Vec<(evident_store::WrappedKeyOwner, String)> =
+        store.wrapped_keys().unwrap().into_iter().map(|row| (row.owner, row.id)).collect();
+    assert_eq!(
+        listed,
+        [
+            (evident_store::WrappedKeyOwner::Record, "per_a".to_owned()),
+            (evident_store::WrappedKeyOwner::Record, "per_b".to_owned())
+        ]
+    );
+    let rewrapped = evident_store::WrappedKeyRow {
+        owner: evident_store::WrappedKeyOwner::Record,
+        id: "per_b".to_owned(),
+        wrapped_key: vec![4; 88],
+    };
+    store.replace_wrapped_keys(&[rewrapped]).unwrap();
+    assert_eq!(store.sealed_record_key("per_b").unwrap(), Some(vec![4; 88]));
+}
+
 macro_rules! contract_suite {
     ($backend:ident: $($case:ident),* $(,)?) => {
         mod $backend {
@@ -956,6 +1118,35 @@ macro_rules! contract_suite {
             )*
         }
     };
+}
+
+fn derivations_link_existing_items_once_with_their_entry(h: &mut Harness) {
+    let store = h.store();
+    commit_items(store, &mut [item("itm_a", 'a'), item("itm_b", 'b'), item("itm_c", 'c')]).unwrap();
+    let row = |item: &str, source: &str| evident_store::ItemDerivationRow {
+        item_id: item.to_owned(),
+        source_id: source.to_owned(),
+        log_index: 99,
+    };
+    assert_eq!(store.item_derivation("itm_b").unwrap(), None);
+    // Unknown items: nothing written, the log unchanged.
+    assert!(matches!(store.commit_item_derivation(&row("itm_x", "itm_a"), b"d"), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.commit_item_derivation(&row("itm_b", "itm_x"), b"d"), Err(StoreError::NotFound(_))));
+    assert_eq!(store.log_size().unwrap(), 3);
+    assert_eq!(store.commit_item_derivation(&row("itm_b", "itm_a"), b"derive b").unwrap(), 3);
+    assert_eq!(store.commit_item_derivation(&row("itm_c", "itm_a"), b"derive c").unwrap(), 4);
+    assert!(matches!(store.commit_item_derivation(&row("itm_b", "itm_c"), b"d"), Err(StoreError::Duplicate(_))));
+    assert_eq!(store.log_size().unwrap(), 5);
+    h.reopen();
+    let store = h.store();
+    assert_eq!(store.entries(3, 4).unwrap(), vec![b"derive b".to_vec()]);
+    assert_eq!(store.entry_objects(3, 5).unwrap(), vec!["itm_b".to_owned(), "itm_c".to_owned()]);
+    let b = evident_store::ItemDerivationRow { log_index: 3, ..row("itm_b", "itm_a") };
+    let c = evident_store::ItemDerivationRow { log_index: 4, ..row("itm_c", "itm_a") };
+    assert_eq!(store.item_derivation("itm_b").unwrap(), Some(b.clone()));
+    assert_eq!(store.item_derivations(Some("itm_a")).unwrap(), vec![b.clone(), c.clone()]);
+    assert_eq!(store.item_derivations(Some("itm_b")).unwrap(), vec![]);
+    assert_eq!(store.item_derivations(None).unwrap(), vec![b, c]);
 }
 
 macro_rules! every_backend {
@@ -994,5 +1185,10 @@ every_backend!(
     credentials_belong_to_users_and_are_revoked_once,
     audit_events_are_numbered_and_committed_once_in_batches,
     sealed_keys_are_stored_once_before_their_item_and_removed_for_good,
+    forgetting_destroys_keys_with_its_entry_and_rewrapping_replaces_them,
+    sealed_grants_name_one_person_per_target_and_are_revoked_once,
+    intake_cases_are_found_by_code_hash_and_stored_all_or_nothing,
+    derivations_link_existing_items_once_with_their_entry,
+    record_keys_are_stored_replaced_and_listed_for_rotation,
     backends_are_send,
 );

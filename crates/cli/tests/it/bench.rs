@@ -169,3 +169,45 @@ fn the_http_benchmark_loads_every_target_and_reuses_a_kept_archive() {
     assert!(!other.status.success());
     assert!(stderr(&other).contains("--max-docs 24"), "{}", stderr(&other));
 }
+
+#[test]
+fn the_seal_benchmark_ingests_and_reads_both_ways_and_prints_its_ratios() {
+    let temp = tempfile::tempdir().unwrap();
+    let corpus = temp.path().join("corpus");
+    std::fs::create_dir_all(corpus.join("sub")).unwrap();
+    // one file large enough for the encryption pipeline, two small ones
+    std::fs::write(corpus.join("large.bin"), random_bytes(3 * 1024 * 1024 + 17)).unwrap();
+    std::fs::write(corpus.join("small.txt"), b"a small testimony").unwrap();
+    std::fs::write(corpus.join("sub/other.bin"), random_bytes(70_000)).unwrap();
+    let work = temp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let output = evident_command()
+        .args(["bench", "seal", "--json", "--corpus"])
+        .arg(&corpus)
+        .arg("--dir")
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["files"], 3, "{report}");
+    assert_eq!(report["bytes"], 3 * 1024 * 1024 + 17 + 17 + 70_000, "{report}");
+    for key in
+        ["ingest_plain_mb_s", "ingest_sealed_mb_s", "ingest_ratio", "read_plain_mb_s", "read_sealed_mb_s", "read_ratio"]
+    {
+        assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {report}");
+    }
+    // --limit takes the first files; the text report names both ratios
+    let output = evident_command()
+        .args(["bench", "seal", "--limit", "2", "--corpus"])
+        .arg(&corpus)
+        .arg("--dir")
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("2 files"), "{text}");
+    assert_eq!(text.matches("ratio").count(), 3, "{text}");
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "it cleans up after itself");
+}

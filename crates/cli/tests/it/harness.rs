@@ -35,6 +35,17 @@ impl TestArchive {
         TestArchive { temp, dir, vkey }
     }
 
+    /// A new archive that shares `other`'s key-encryption key (its
+    /// `seal.json` and key file are copies of `other`'s), as a restored
+    /// backup or a second archive of the same organisation would.
+    pub fn with_the_key_of(other: &TestArchive) -> TestArchive {
+        let archive = TestArchive::new();
+        std::fs::copy(other.dir.join("seal.json"), archive.dir.join("seal.json")).unwrap();
+        std::fs::copy(other.temp.path().join("archive.keys/kek"), archive.temp.path().join("archive.keys/kek"))
+            .unwrap();
+        archive
+    }
+
     /// A path for input files, outside the archive.
     pub fn input(&self, relative: &str) -> PathBuf {
         let path = self.temp.path().join("input").join(relative);

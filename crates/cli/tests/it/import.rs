@@ -147,7 +147,8 @@ fn a_whole_archive_dump_imports_into_a_new_archive_unchanged() {
     let dump = first.temp.path().join("dump.jsonl");
     std::fs::write(&dump, &dump_text).unwrap();
 
-    let second = TestArchive::new();
+    // (sharing the first's key-encryption key: the people's sealed names travel as ciphertext)
+    let second = TestArchive::with_the_key_of(&first);
     // items keep their ids only within an archive; a claim citing an item of the first archive cannot resolve here
     let (report, code) = import(&second, &dump, &[]);
     assert_eq!(code, 1, "{report:#}");
@@ -188,7 +189,8 @@ fn csv_and_geojson_exports_import_back_the_same_records() {
     let people = export(&first, "person", "csv");
     let path = first.temp.path().join("people.csv");
     std::fs::write(&path, &people).unwrap();
-    let second = TestArchive::new();
+    // sealed names travel as ciphertext: only an archive with the same key-encryption key takes them
+    let second = TestArchive::with_the_key_of(&first);
     let (report, code) = import(&second, &path, &[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(export(&second, "person", "jsonl"), export(&first, "person", "jsonl"));

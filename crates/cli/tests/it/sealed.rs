@@ -98,6 +98,9 @@ fn sealed_canaries_appear_nowhere_on_disk_but_come_back_with_the_key() {
         assert_eq!(&output.stdout, plaintext);
         let output = archive.run(&["show", id]);
         assert!(output.status.success(), "{}", stderr(&output));
+        assert!(!stdout(&output).contains(name.as_str()), "shown only with --reveal: {}", stdout(&output));
+        let output = archive.run(&["show", id, "--reveal"]);
+        assert!(output.status.success(), "{}", stderr(&output));
         assert!(stdout(&output).contains(name.as_str()), "{}", stdout(&output));
         assert!(stdout(&output).contains(&hex_digest), "{}", stdout(&output));
     }
@@ -157,7 +160,7 @@ fn a_stolen_archive_without_its_key_reveals_nothing_and_still_verifies() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(output.stdout.is_empty(), "not one byte without the key");
     assert!(stderr(&output).contains("key-encryption key"), "{}", stderr(&output));
-    let output = thief(&["show", id]);
+    let output = thief(&["show", id, "--reveal"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stdout(&output).contains(name.as_str()) && stdout(&output).contains("cannot be shown"));
     let output = thief(&["receipt", id, "--reveal"]);

@@ -74,13 +74,13 @@ fn csv_has_the_kinds_columns_and_extra() {
     assert_eq!(
         written,
         concat!(
-            "id,kind,retracted,event_type,date,place,facility,participants,items,description,sensitivity,extra\r\n",
+            "id,kind,retracted,event_type,date,place,facility,participants,items,description,sensitivity,unsealed,extra\r\n",
             "evt_01,event,true,blood_test,June-July 2017,,,,\"[\"\"itm_1\"\",\"\"itm_2\"\"]\",",
-            "\"{\"\"en\"\":\"\"tested\"\",\"\"zh\"\":\"\"抽血\"\"}\",,",
+            "\"{\"\"en\"\":\"\"tested\"\",\"\"zh\"\":\"\"抽血\"\"}\",,,",
             "\"{\"\"count\"\":3,\"\"place\"\":\"\" padded \"\",\"\"witnessed\"\":true}\"\r\n",
             "evt_02,event,false,arrest,",
             "\"{\"\"end\"\":\"\"2017-05-31\"\",\"\"precision\"\":\"\"quarter\"\",\"\"start\"\":\"\"2017-03-01\"\",\"\"text\"\":\"\"spring 2017\"\"}\"",
-            ",,,[],,,,\"{\"\"facility\"\":\"\"[unknown]\"\",\"\"place\"\":\"\"N/A\"\"}\"\r\n",
+            ",,,[],,,,,\"{\"\"facility\"\":\"\"[unknown]\"\",\"\"place\"\":\"\"N/A\"\"}\"\r\n",
         )
     );
 }
@@ -102,7 +102,7 @@ fn csv_for_all_kinds_has_every_field_once_and_a_header_without_records() {
     }
     assert!(written.ends_with("extra\r\n"));
     let one_kind = text(write(Format::Csv, Some(RecordKind::Source), &[]));
-    assert_eq!(one_kind, "id,kind,retracted,name,reliability,affiliation,url,note,sensitivity,extra\r\n");
+    assert_eq!(one_kind, "id,kind,retracted,name,reliability,affiliation,url,note,sensitivity,unsealed,extra\r\n");
 }
 
 #[test]

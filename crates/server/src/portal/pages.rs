@@ -256,6 +256,9 @@ struct ItemPage {
     /// `image`, `audio` or `video` when the browser shows the file itself
     media: &'static str,
     published: Option<evident_archive::Publication>,
+    /// for a redacted copy: the log index of the original's `item.add`
+    /// entry (nothing else of the original is shown)
+    redacted_from: Option<u64>,
 }
 
 /// How the browser can show a file of `media_type` itself, if it can.
@@ -275,17 +278,22 @@ pub async fn item(
     layout: Layout,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (item, links, cited_by, preview, preview_cut, published) = with_archive(&state, move |archive| {
-        let item = public::item(archive, &id)?.ok_or_else(public::not_found)?;
-        let links = public::links(archive, &public::referenced_ids(&item.view.fields))?;
-        let citing: Vec<String> = archive.references_to(&id)?.into_iter().map(|(from, _)| from).collect();
-        let cited_by = public::links(archive, &citing)?;
-        let content = archive.item_text_content(&id)?;
-        let preview: String = content.text.chars().take(PREVIEW_CHARS).collect();
-        let cut = content.truncated || preview.len() < content.text.len();
-        Ok((item, links, cited_by, preview, cut, archive.publication(&id)?))
-    })
-    .await?;
+    let (item, links, cited_by, preview, preview_cut, published, redacted_from) =
+        with_archive(&state, move |archive| {
+            let item = public::item(archive, &id)?.ok_or_else(public::not_found)?;
+            let links = public::links(archive, &public::referenced_ids(&item.view.fields))?;
+            let citing: Vec<String> = archive.references_to(&id)?.into_iter().map(|(from, _)| from).collect();
+            let cited_by = public::links(archive, &citing)?;
+            let content = archive.item_text_content(&id)?;
+            let preview: String = content.text.chars().take(PREVIEW_CHARS).collect();
+            let cut = content.truncated || preview.len() < content.text.len();
+            let redacted_from = match archive.item_derivation(&id)? {
+                Some(derivation) => Some(archive.item(&derivation.source)?.log_index),
+                None => None,
+            };
+            Ok((item, links, cited_by, preview, cut, archive.publication(&id)?, redacted_from))
+        })
+        .await?;
     page(&ItemPage {
         text: Text(layout.lang),
         layout,
@@ -299,6 +307,7 @@ pub async fn item(
         preview,
         preview_cut,
         published,
+        redacted_from,
     })
 }
 

@@ -101,6 +101,8 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("portal.item.no_text", "This file has no text to preview.", "此文件没有可预览的文本。"),
     ("portal.item.published", "Published", "发布时间"),
+    ("portal.item.redacted_copy", "Redacted copy of an archived item", "已归档条目的删节副本"),
+    ("portal.item.log_entry", "log entry", "日志条目"),
     ("portal.item.publication_entry", "log entry", "日志条目"),
     ("portal.item.verify", "Verify this file", "核验此文件"),
     ("portal.item.cited_by", "Cited by", "被以下内容引用"),

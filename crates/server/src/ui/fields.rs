@@ -80,6 +80,8 @@ pub fn date_start(value: Option<&Value>) -> Option<String> {
 /// lists joined, anything else as compact JSON.
 pub fn value_text(value: &Value) -> String {
     match value {
+        // a sealed field, as shown to whoever may not open it (the portal: withheld)
+        _ if evident_core::is_sealed_placeholder(value) => evident_archive::SEALED_FIELD_TEXT.to_owned(),
         Value::String(text) => text.clone(),
         Value::Number(number) => number.to_string(),
         Value::Bool(flag) => flag.to_string(),

@@ -157,6 +157,11 @@ fn accept_language(headers: &HeaderMap) -> Option<Lang> {
 /// Middleware: a request with `?lang=CODE` gets the `evident_lang` cookie
 /// set on its response, so that the choice holds on the next pages.
 pub async fn remember_language(request: Request, next: Next) -> Response {
+    // The intake pages set no cookie at all (a witness's browser keeps no trace).
+    let path = request.uri().path();
+    if path == "/intake" || path.starts_with("/intake/") {
+        return next.run(request).await;
+    }
     let chosen = query_language(request.uri().query());
     let mut response = next.run(request).await;
     if let Some(lang) = chosen {
@@ -180,6 +185,8 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("nav.dashboard", "Dashboard", "概览"),
     ("nav.search", "Search", "搜索"),
     ("nav.upload", "Upload", "上传"),
+    ("nav.intake", "Give testimony", "提交证词"),
+    ("nav.cases", "Testimonies received", "收到的证词"),
     ("nav.records", "Records", "记录"),
     ("nav.findings", "Findings", "裁定"),
     ("nav.timeline", "Timeline", "时间线"),
@@ -293,6 +300,65 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("error.413", "The upload is too large", "上传内容过大"),
     ("error.429", "Too many requests", "请求过多"),
+    // Safe testimony intake (src/intake.rs)
+    ("intake.title", "Give testimony", "提交证词"),
+    ("intake.follow_up_title", "Add to your testimony", "补充您的证词"),
+    (
+        "intake.intro",
+        "Write what you saw or know, in any language, and attach files if you have them. You need no account.",
+        "请用任何语言写下您所见所知，如有文件可一并附上。无需注册账户。",
+    ),
+    (
+        "intake.safety",
+        "Everything you send is encrypted as it arrives and can be read only by our intake staff. This page sets no \
+         cookies and we do not record your address. For more safety, use Tor Browser.",
+        "您发送的一切在到达时即被加密，只有我们的证词接收人员能够阅读。本页面不设置任何 Cookie，我们也不记录您的地址。为了更安全，请使用 Tor 浏览器。",
+    ),
+    ("intake.code", "Your follow-up code", "您的后续代码"),
+    ("intake.testimony", "Your testimony", "您的证词"),
+    (
+        "intake.testimony_help",
+        "Any language and script; right-to-left text such as Uyghur is fine.",
+        "可使用任何语言和文字；维吾尔文等从右向左书写的文字也可以。",
+    ),
+    ("intake.files", "Files (optional)", "文件（可选）"),
+    (
+        "intake.files_help",
+        "Photos, documents, audio or video. Most files per submission:",
+        "照片、文件、音频或视频。每次提交的文件数量上限：",
+    ),
+    ("intake.send", "Send securely", "安全发送"),
+    (
+        "intake.have_code",
+        "Sent a testimony before? Add to it with your follow-up code.",
+        "已经提交过证词？请用您的后续代码补充。",
+    ),
+    ("intake.done_title", "Thank you. What you sent is stored, encrypted.", "谢谢。您发送的内容已加密保存。"),
+    ("intake.your_code", "Your secret follow-up code", "您的秘密后续代码"),
+    (
+        "intake.code_help",
+        "Write this code down and keep it safe: it is shown only once, and whoever has it can add to your testimony \
+         and download its receipts. We cannot recover it.",
+        "请抄下此代码并妥善保管：它只显示这一次，任何持有它的人都可以补充您的证词并下载回执。我们无法找回它。",
+    ),
+    ("intake.receipts", "Receipts", "回执"),
+    (
+        "intake.receipts_help",
+        "A receipt proves that your item is in our public, tamper-evident log. It contains nothing of your testimony.",
+        "回执证明您的内容已记录在我们公开、防篡改的日志中。回执不包含您证词的任何内容。",
+    ),
+    ("intake.download_receipt", "Download receipt", "下载回执"),
+    ("intake.add_more", "Add more later with your code", "日后可凭代码补充"),
+    ("intake.item", "Item", "条目"),
+    ("intake.cases", "Intake cases", "证词案件"),
+    ("intake.case", "Intake case", "证词案件"),
+    ("intake.created", "Received", "接收时间"),
+    ("intake.items", "Items", "条目数"),
+    ("intake.no_cases", "No testimony has been received yet.", "尚未收到任何证词。"),
+    ("intake.download", "Download", "下载"),
+    ("intake.media_type", "Type", "类型"),
+    ("intake.size", "Size (bytes)", "大小（字节）"),
+    ("item.sealed_grants", "May open it", "可查看者"),
     ("error.500", "The server could not answer", "服务器无法响应"),
     ("error.500.help", "The problem has been logged. Try again in a moment.", "问题已记录，请稍后再试。"),
     ("error.home", "Go to the start page", "返回首页"),
@@ -332,6 +398,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "受限：仅调查员、审阅人和管理员",
     ),
     ("upload.public_help", "Public: anyone, once published", "公开：发布后任何人均可查看"),
+    (
+        "upload.sealed_help",
+        "Sealed: encrypted on arrival; only you, and the people you name, may open it",
+        "密封：到达即加密；只有您和您指定的人可以打开",
+    ),
     ("upload.submit", "Upload", "上传"),
     ("upload.outcomes", "Uploads", "上传结果"),
     ("upload.waiting", "waiting", "等待中"),
@@ -372,6 +443,31 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "收据连同文件和日志公钥，可证明该文件在某一检查点时已存于档案中。",
     ),
     ("item.describe", "Describe this item", "描述此条目"),
+    // Redaction
+    ("redact.title", "Make a redacted copy", "制作删节副本"),
+    ("redact.link", "Redact", "删节"),
+    (
+        "redact.intro",
+        "The copy is a new item that records which item it was made from; all file metadata is stripped. The original is not changed.",
+        "副本是一个新条目，记录其来源条目；所有文件元数据都会被去除。原件保持不变。",
+    ),
+    ("redact.text", "Text", "文本"),
+    ("redact.remove", "Remove these (one per line)", "删除以下内容（每行一项）"),
+    (
+        "redact.remove_help",
+        "Every occurrence is replaced by █████, regardless of case. A line that does not occur stops the redaction.",
+        "每处出现都会被替换为 █████，不区分大小写。若某行内容未出现，删节将停止。",
+    ),
+    ("redact.spans", "Character spans START..END (one per line)", "字符范围 START..END（每行一项）"),
+    ("redact.image", "Image (PNG, JPEG)", "图像（PNG、JPEG）"),
+    ("redact.region", "Black out X, Y, width, height", "涂黑区域：X、Y、宽、高"),
+    ("redact.more_regions", "More regions X,Y,W,H (one per line)", "更多区域 X,Y,W,H（每行一项）"),
+    ("redact.sensitivity", "The copy is", "副本级别"),
+    ("redact.submit", "Make the copy", "制作副本"),
+    ("redact.redacted_from", "Redacted copy of", "删节自"),
+    ("redact.archived_item", "an archived item", "一个已归档条目"),
+    ("redact.log_entry", "log entry", "日志条目"),
+    ("redact.copies", "Redacted copies", "删节副本"),
     // Records
     ("records.title", "Records", "记录"),
     ("records.kind", "Kind", "类型"),

@@ -53,6 +53,8 @@ struct ItemPage {
     fields: Vec<FieldRow>,
     history: Vec<VersionRow>,
     cited_by: Vec<Citation>,
+    /// the original it was redacted from, and the redacted copies made from it
+    derivations: super::redact::Derivations,
 }
 
 /// `GET /items/{id}`.
@@ -61,6 +63,14 @@ pub async fn item_page(
     layout: Layout,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    layout.require_account()?;
+    let (check_caller, check_id) = (layout.caller.clone(), id.clone());
+    let sealed =
+        with_archive(&state, move |archive| crate::api_items::may_open_sealed_item(archive, &check_caller, &check_id))
+            .await?;
+    if sealed {
+        return sealed_item_page(state, layout, id).await;
+    }
     layout.require_restricted()?;
     let access = layout.access();
     let caller = layout.caller.clone();
@@ -77,10 +87,11 @@ pub async fn item_page(
             .filter_map(|(from, field)| link(archive, &from, access).map(|link| Citation { link, field }))
             .collect::<Vec<_>>();
         let fields = record.as_ref().map(|record| field_rows(archive, &record.fields, access)).unwrap_or_default();
-        Ok((item, (record, fields), text, version_rows!(history), cited_by, level))
+        let derivations = super::redact::derivations(archive, &id, access)?;
+        Ok((item, (record, fields, derivations), text, version_rows!(history), cited_by, level))
     })
     .await?;
-    let (record, fields) = record;
+    let (record, fields, derivations) = record;
     let title = record
         .as_ref()
         .and_then(|record| super::fields::name_of_fields(&record.fields))
@@ -116,6 +127,51 @@ pub async fn item_page(
         fields,
         history,
         cited_by,
+        derivations,
+        layout,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "item_sealed.html")]
+struct SealedItemPage {
+    layout: Layout,
+    id: String,
+    original_name: String,
+    media_type: String,
+    size: String,
+    size_bytes: u64,
+    sha256: String,
+    added_at: String,
+    added_by: String,
+    log_index: u64,
+    grants: Vec<String>,
+}
+
+/// A sealed item's page for a caller who may open it (a grant names them,
+/// or the `intake` role for an intake item): its metadata opened with the
+/// server's KEK, audited as `sealed.read`. Its file downloads decrypted.
+async fn sealed_item_page(state: AppState, layout: Layout, id: String) -> Result<Response, PageError> {
+    let caller = layout.caller.clone();
+    let (item, view, grants) = with_archive(&state, move |archive| {
+        crate::audit::note(archive, &caller, "sealed.read", &id, evident_archive::Access::Sealed)?;
+        let item = archive.item(&id)?;
+        let view = archive.sealed_item(&id)?;
+        let grants = archive.sealed_grants(&id)?.into_iter().map(|grant| grant.user_name).collect::<Vec<_>>();
+        Ok((item, view, grants))
+    })
+    .await?;
+    page(&SealedItemPage {
+        id: item.id,
+        original_name: view.original_name.clone(),
+        media_type: view.media_type.clone(),
+        size: size_text(view.size),
+        size_bytes: view.size,
+        sha256: view.sha256.clone(),
+        added_at: item.added_at,
+        added_by: item.added_by,
+        log_index: item.log_index,
+        grants,
         layout,
     })
 }

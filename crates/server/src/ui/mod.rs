@@ -23,6 +23,7 @@ mod items;
 mod login;
 mod publishing;
 mod records;
+mod redact;
 mod search;
 mod tables;
 mod upload;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", axum::routing::post(login::logout))
         .route("/upload", get(upload::upload_page))
         .route("/items/{id}", get(items::item_page))
+        .route("/items/{id}/redact", get(redact::redact_page).post(redact::redact))
         .route("/records", get(records::records_page).post(records::create))
         .route("/records/new", get(records::new_page))
         .route("/records/{id}", get(records::record_page).post(records::update))
@@ -162,6 +164,11 @@ impl Layout {
 
     pub fn is_admin(&self) -> bool {
         self.role() == Some(Role::Admin)
+    }
+
+    /// Whether the caller reads the testimonies that came through `/intake`.
+    pub fn is_intake(&self) -> bool {
+        self.role() == Some(Role::Intake)
     }
 
     /// The CSRF token for forms and the `<meta name="csrf-token">` (empty

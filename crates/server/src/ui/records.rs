@@ -15,7 +15,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use evident_archive::{Access, Archive, ArchiveError, FieldChange, RecordKind, RecordView};
+use evident_archive::{Access, Archive, ArchiveError, FieldChange, RecordKind, RecordView, SEALED_FIELD_TEXT};
 use evident_core::{FieldType, field_specs};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -65,6 +65,9 @@ pub fn field_rows(archive: &Archive, fields: &Map<String, Value>, access: Access
                 Value::Array(list) => !ids.is_empty() && list.iter().all(Value::is_string),
                 _ => false,
             };
+            if evident_core::is_sealed_placeholder(value) {
+                return FieldRow { name: name.clone(), text: SEALED_FIELD_TEXT.to_owned(), links: Vec::new() };
+            }
             FieldRow {
                 name: name.clone(),
                 text: if only_ids { String::new() } else { value_text(value) },
@@ -239,9 +242,8 @@ pub async fn record_page(
     let access = layout.access();
     let caller = layout.caller.clone();
     let (view, fields, history, refers_to, cited_by, relations) = with_archive(&state, move |archive| {
-        let level = visible(archive, &id, access, "record")?;
-        crate::audit::note(archive, &caller, "read", &id, level)?;
-        let view = archive.record(&id).map_err(|_| ApiError::not_found("record"))?;
+        // sealed fields shown as [sealed], or opened for a caller with a grant
+        let (view, _) = crate::api_records::record_for(archive, &caller, &id)?;
         let history = version_rows!(archive.record_history(&id)?);
         let fields = field_rows(archive, &view.fields, access);
         let refers_to = references_in(&view.fields)
@@ -657,14 +659,22 @@ fn parse_fields(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// The changes that turn `current` into `wanted`: changed and new fields
-/// set, missing ones removed.
+/// set, missing ones removed. A sealed field (shown as `{"sealed": true}`)
+/// is unchanged unless a new value is typed: left as it is or left out, it
+/// keeps its sealed value, so an edit by someone who cannot open it can
+/// neither erase nor leak it.
 fn changes(current: &Map<String, Value>, wanted: &Map<String, Value>) -> Vec<FieldChange> {
     let mut changes: Vec<FieldChange> = wanted
         .iter()
-        .filter(|(name, value)| current.get(*name) != Some(*value))
+        .filter(|(name, value)| current.get(*name) != Some(*value) && !evident_core::is_sealed_placeholder(value))
         .map(|(name, value)| (name.clone(), Some(value.clone())))
         .collect();
-    changes.extend(current.keys().filter(|name| !wanted.contains_key(*name)).map(|name| (name.clone(), None)));
+    changes.extend(
+        current
+            .iter()
+            .filter(|(name, value)| !wanted.contains_key(*name) && !evident_core::is_sealed_placeholder(value))
+            .map(|(name, _)| (name.clone(), None)),
+    );
     changes
 }
 
@@ -689,6 +699,22 @@ mod tests {
         );
         assert!(parse_fields("[1]").is_err());
         assert!(parse_fields("{").is_err());
+    }
+
+    #[test]
+    fn a_sealed_field_is_unchanged_unless_a_value_is_typed() {
+        let current = json!({"names": {"sealed": true}, "aliases": {"sealed": true}, "status": "detained"});
+        let wanted = json!({"aliases": {"sealed": true}, "status": "released"});
+        assert_eq!(
+            changes(current.as_object().unwrap(), wanted.as_object().unwrap()),
+            vec![("status".to_owned(), Some(json!("released")))],
+            "left out or left as the placeholder, a sealed field is kept"
+        );
+        let typed = json!({"names": [{"name": "New"}], "aliases": {"sealed": true}, "status": "detained"});
+        assert_eq!(
+            changes(current.as_object().unwrap(), typed.as_object().unwrap()),
+            vec![("names".to_owned(), Some(json!([{"name": "New"}])))]
+        );
     }
 
     #[test]
