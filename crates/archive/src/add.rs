@@ -667,7 +667,7 @@ impl AddRun<'_> {
         let mut draft = ObjectDraft::new(&self.archive.layout.tmp(), id.as_str())?;
         // Identifying metadata is looked for in a copy kept in memory as
         // the file streams by (`crates/extract/src/identifying.rs`).
-        let kept = IdentifyingProbe::buffer();
+        let kept = IdentifyingProbe::buffer(size_hint);
         let Source { display, original_name, original_path, modified, provenance, limit, reader } = source;
         let mut probe = IdentifyingProbe { inner: reader, kept: kept.clone() };
         let mut source =
@@ -1214,8 +1214,17 @@ struct IdentifyingProbe<'a> {
 }
 
 impl IdentifyingProbe<'_> {
-    fn buffer() -> IdentifyingBuffer {
-        std::rc::Rc::new(std::cell::RefCell::new(Some(zeroize::Zeroizing::new(Vec::new()))))
+    /// An empty copy, with room for a file of `size_hint` bytes (one
+    /// allocation instead of a doubling series of copies); none at all for
+    /// a file known to be too large to keep.
+    fn buffer(size_hint: Option<u64>) -> IdentifyingBuffer {
+        let limit = evident_extract::MAX_INPUT_BYTES;
+        let kept = match size_hint {
+            Some(size) if size > limit => None,
+            Some(size) => Some(zeroize::Zeroizing::new(Vec::with_capacity(size as usize))),
+            None => Some(zeroize::Zeroizing::new(Vec::new())),
+        };
+        std::rc::Rc::new(std::cell::RefCell::new(kept))
     }
 
     /// The kinds of identifying metadata in the kept copy (none for a file

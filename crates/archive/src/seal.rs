@@ -255,13 +255,7 @@ impl Archive {
     /// A sealed item's metadata, opened with the KEK.
     pub fn sealed_item(&self, id: &str) -> Result<SealedItemView> {
         let (object, row, key) = self.sealed_data_key(id)?;
-        let bytes = evident_seal::open_field(&key, &object, METADATA_FIELD, &row.sealed_metadata).map_err(|e| {
-            ArchiveError::Corrupted { what: format!("the sealed metadata of {id}"), detail: e.to_string() }
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Corrupted {
-            what: format!("the sealed metadata of {id}"),
-            detail: e.to_string(),
-        })
+        open_metadata(id, &object, &row, &key)
     }
 
     /// Decrypts a sealed item's file into `output` and checks its size.
@@ -275,8 +269,9 @@ impl Archive {
     /// file. Tying that plaintext to the log's commitment (its SHA-256 in the
     /// opening) is `verify`'s job ([`Archive::read_sealed_checked`]).
     pub fn read_sealed(&self, id: &str, output: &mut dyn Write) -> Result<u64> {
-        let view = self.sealed_item(id)?;
-        let size = self.decrypt_sealed(id, output)?;
+        let (object, row, key) = self.sealed_data_key(id)?;
+        let view = open_metadata(id, &object, &row, &key)?;
+        let size = self.decrypt_sealed(id, &object, &key, output)?;
         if size != view.size {
             return Err(ArchiveError::Corrupted {
                 what: format!("the sealed content of {id}"),
@@ -289,9 +284,10 @@ impl Archive {
     /// [`Archive::read_sealed`], and the plaintext's SHA-256 checked against
     /// the digest sealed with it (which the log's commitment covers).
     pub fn read_sealed_checked(&self, id: &str, output: &mut dyn Write) -> Result<u64> {
-        let view = self.sealed_item(id)?;
+        let (object, row, key) = self.sealed_data_key(id)?;
+        let view = open_metadata(id, &object, &row, &key)?;
         let mut hashing = HashingWriter { inner: output, hasher: Sha256::new(), size: 0 };
-        self.decrypt_sealed(id, &mut hashing)?;
+        self.decrypt_sealed(id, &object, &key, &mut hashing)?;
         let sha256 = hex::encode(hashing.hasher.finalize());
         if hashing.size != view.size || sha256 != view.sha256 {
             return Err(ArchiveError::Corrupted {
@@ -302,11 +298,10 @@ impl Archive {
         Ok(hashing.size)
     }
 
-    fn decrypt_sealed(&self, id: &str, output: &mut dyn Write) -> Result<u64> {
-        let (object, _, key) = self.sealed_data_key(id)?;
+    fn decrypt_sealed(&self, id: &str, object: &ObjectId, key: &DataKey, output: &mut dyn Write) -> Result<u64> {
         let item = self.item(id)?;
         let file = self.objects.open_file(id, &item.file_name)?;
-        evident_seal::decrypt_stream(&key, &object, io::BufReader::with_capacity(1 << 20, file), output)
+        evident_seal::decrypt_stream(key, object, io::BufReader::new(file), output)
             .map_err(|e| ArchiveError::Corrupted { what: format!("the sealed content of {id}"), detail: e.to_string() })
     }
 
@@ -363,6 +358,19 @@ impl Archive {
         })?;
         Ok(CommitmentOpening { object, part: item.file_name, size: view.size, sha256, salt })
     }
+}
+
+/// A sealed item's metadata box, opened with its data key.
+fn open_metadata(
+    id: &str,
+    object: &ObjectId,
+    row: &evident_store::SealedItemRow,
+    key: &DataKey,
+) -> Result<SealedItemView> {
+    let bytes = evident_seal::open_field(key, object, METADATA_FIELD, &row.sealed_metadata)
+        .map_err(|e| ArchiveError::Corrupted { what: format!("the sealed metadata of {id}"), detail: e.to_string() })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ArchiveError::Corrupted { what: format!("the sealed metadata of {id}"), detail: e.to_string() })
 }
 
 /// Counts and hashes what passes through to a writer.

@@ -482,11 +482,18 @@ pub fn decrypt_stream(
 ) -> Result<u64, StreamError> {
     let mut decryptor = StreamDecryptor::new(key, object, sealed)?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let mut batch = Zeroizing::new(vec![0u8; BATCH_CHUNKS * STORED_CHUNK]);
+    // Grown as the stream needs it (a small file never pays for a whole
+    // batch); it only ever holds ciphertext while it grows.
+    let capacity = BATCH_CHUNKS * STORED_CHUNK;
+    let mut batch: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(STORED_CHUNK + 1));
     let mut total = 0u64;
     loop {
-        let got = decryptor.fill(&mut batch)?;
-        let at_end = got < batch.len() || {
+        batch.clear();
+        batch.extend(decryptor.lookahead.take());
+        let wanted = (capacity - batch.len()) as u64;
+        (&mut decryptor.reader).take(wanted).read_to_end(&mut batch)?;
+        let got = batch.len();
+        let at_end = got < capacity || {
             let mut byte = [0u8; 1];
             match read_full(&mut decryptor.reader, &mut byte)? {
                 0 => true,
