@@ -107,6 +107,32 @@ impl Drop for Staging {
     }
 }
 
+/// Refuses a request whose body is not `multipart/form-data` (415; `how`
+/// says how to send it) or that declares more than `max` bytes (413),
+/// before a byte of it is read.
+pub(crate) fn check_multipart_headers(headers: &HeaderMap, max: u64, how: &str) -> Result<(), ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    if !content_type.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", how.to_owned()));
+    }
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Err(too_large(max));
+    }
+    Ok(())
+}
+
+/// The multipart body of `request`, cut off after `max` bytes (reading
+/// past them fails as 413, see [`multipart_error`]).
+pub(crate) async fn limited_multipart(request: Request, state: &AppState, max: u64) -> Result<Multipart, ApiError> {
+    let (parts, body) = request.into_parts();
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let limited = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
+    Multipart::from_request(limited, state).await.map_err(|rejection| {
+        ApiError::bad_request(format!("not a multipart body: {}; nothing was stored", rejection.body_text()))
+    })
+}
+
 pub(crate) fn too_large(max: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -231,29 +257,13 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, request: Requ
     let principal = require_role(&caller, |role| role.may_upload(), "upload items")?.clone();
     let max = state.config.max_upload;
     let headers = request.headers();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
-    if !content_type.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the files as multipart/form-data, one field named `file` per file",
-        ));
-    }
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max) {
-        return Err(too_large(max));
-    }
+    check_multipart_headers(headers, max, "send the files as multipart/form-data, one field named `file` per file")?;
     let header_csrf = Caller::csrf_header(headers).map(str::to_owned);
     if header_csrf.is_some() {
         caller.check_csrf(header_csrf.as_deref())?;
     }
 
-    let (parts, body) = request.into_parts();
-    let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    let limited = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
-    let mut multipart = Multipart::from_request(limited, &state)
-        .await
-        .map_err(|rejection| ApiError::bad_request(format!("not a multipart body: {}", rejection.body_text())))?;
+    let mut multipart = limited_multipart(request, &state, max).await?;
 
     let staging = Staging { dir: with_archive(&state, |archive| Ok(archive.staging_dir()?)).await? };
     let mut files: Vec<StagedUpload> = Vec::new();

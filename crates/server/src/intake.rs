@@ -24,9 +24,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::body::Body;
 use axum::extract::multipart::Field;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,8 +37,8 @@ use zeroize::Zeroizing;
 use crate::AppState;
 use crate::api::with_archive;
 use crate::api_items::{
-    SEALED_STAGING_NAME, Staging, decrypt_sealed, multipart_error, sanitise_file_name, stage_sealed_bytes,
-    stage_sealed_field, too_large,
+    SEALED_STAGING_NAME, Staging, check_multipart_headers, decrypt_sealed, limited_multipart, multipart_error,
+    sanitise_file_name, stage_sealed_bytes, stage_sealed_field,
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -263,25 +262,12 @@ async fn secret_text(field: &mut Field<'_>, name: &str, limit: usize, max: u64) 
 /// Reads and stages (encrypted) a submission's multipart body.
 async fn receive(state: &AppState, request: Request, follow_up: bool) -> Result<Received, ApiError> {
     let max = state.config.max_upload;
-    let headers = request.headers();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
-    if !content_type.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the form as multipart/form-data (the page's form does); nothing was stored",
-        ));
-    }
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max) {
-        return Err(too_large(max));
-    }
-    let (parts, body) = request.into_parts();
-    let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    let limited = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
-    let mut multipart = Multipart::from_request(limited, state).await.map_err(|rejection| {
-        ApiError::bad_request(format!("not a multipart form: {}; nothing was stored", rejection.body_text()))
-    })?;
+    check_multipart_headers(
+        request.headers(),
+        max,
+        "send the form as multipart/form-data (the page's form does); nothing was stored",
+    )?;
+    let mut multipart = limited_multipart(request, state, max).await?;
     let staging = Staging::new(with_archive(state, |archive| Ok(archive.staging_dir()?)).await?);
     let mut testimony: Option<Zeroizing<String>> = None;
     let mut code: Option<Zeroizing<String>> = None;

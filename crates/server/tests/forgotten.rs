@@ -1,22 +1,14 @@
 //! A forgotten sealed item (its key destroyed) through the web app: still
 //! invisible, never a server error, even to someone who had been granted it.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+mod common;
+
 use evident_archive::{AddConfig, Archive, InitConfig, KekInit, Role, Sensitivity};
 use evident_server::{AppState, router};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+use common::call;
 
 const PASSWORD: &str = "correct horse battery";
-
-async fn call(app: &axum::Router, uri: &str, token: &str) -> (StatusCode, String) {
-    let request = Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
 
 #[tokio::test]
 async fn a_forgotten_item_is_never_a_server_error() {
@@ -55,7 +47,7 @@ async fn a_forgotten_item_is_never_a_server_error() {
             "/api/v1/search?q=FORGOTCANARY3".to_owned(),
             "/checkpoint".to_owned(),
         ] {
-            let (status, body) = call(&app, &uri, token).await;
+            let (status, body) = call(&app, &uri, Some(token)).await;
             assert!(!status.is_server_error(), "{uri}: {status} {body}");
             assert!(!body.contains("FORGOTCANARY3") && !body.contains("the witness asked"), "{uri}: {body}");
         }

@@ -7,13 +7,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use common::{Answer, Part, archive_with_users, file_part, multipart, object_count, send, text_part};
+use common::{Answer, Part, archive_with_users, file_part, files_holding, multipart, object_count, send, text_part};
 use evident_archive::{Archive, KekInit, KekUnlock, Role};
 use evident_server::{AppState, ServerConfig, router};
 
@@ -77,28 +76,6 @@ fn items_of(page: &str) -> Vec<String> {
     page.match_indices("name=\"item\" value=\"")
         .map(|(at, marker)| page[at + marker.len()..at + marker.len() + 30].to_owned())
         .collect()
-}
-
-/// Files under `dir` holding any of `canaries` (every byte, the WAL included).
-fn files_holding(dir: &Path, canaries: &[&str]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(entry.path());
-                continue;
-            }
-            let bytes = std::fs::read(entry.path()).unwrap();
-            for canary in canaries {
-                if bytes.windows(canary.len()).any(|window| window == canary.as_bytes()) {
-                    found.push(format!("{} holds {canary}", entry.path().display()));
-                }
-            }
-        }
-    }
-    found
 }
 
 fn assert_no_cookie(answer: &Answer, what: &str) {

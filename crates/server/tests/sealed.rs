@@ -2,6 +2,8 @@
 //! only the people a grant names (`evident seal grant`) open it, decrypted,
 //! every read audited; a sealed upload is encrypted on arrival.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use evident_archive::{AddConfig, Archive, InitConfig, KekInit, Role, Sensitivity};
@@ -10,18 +12,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery";
+use common::{call, files_holding};
 
-async fn call(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
-    let mut request = Request::get(uri);
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
+const PASSWORD: &str = "correct horse battery";
 
 #[tokio::test]
 async fn no_role_sees_a_sealed_item() {
@@ -65,28 +58,6 @@ async fn no_role_sees_a_sealed_item() {
         let (_, body) = call(&app, &format!("/api/v1/search?q={query}"), Some(&token)).await;
         assert!(!body.contains(&sealed) && !body.contains("SEALCANARY7"), "{query}: {body}");
     }
-}
-
-/// Every file under `dir` (the WAL included) that contains one of `canaries`.
-fn files_holding(dir: &std::path::Path, canaries: &[&str]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(entry.path());
-                continue;
-            }
-            let bytes = std::fs::read(entry.path()).unwrap();
-            for canary in canaries {
-                if bytes.windows(canary.len()).any(|window| window == canary.as_bytes()) {
-                    found.push(format!("{} holds {canary}", entry.path().display()));
-                }
-            }
-        }
-    }
-    found
 }
 
 async fn answer(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {

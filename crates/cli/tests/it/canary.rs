@@ -11,11 +11,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{TestArchive, stdout};
+use crate::harness::{TestArchive, contains, every_file, stdout};
 
 /// In the sealed file, its name and the sealed person record.
 const SEALED: [&str; 3] = ["Qv7SealedCanaryLatin", "金丝雀证人甲乙丙", "كانارىيەگۇۋاھچىئا"];
@@ -33,29 +33,8 @@ fn leaked(haystack: &[u8], canaries: &[&str]) -> Option<String> {
     })
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-/// Every file under `root`, recursively.
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
 fn assert_no_canary_under(root: &Path, what: &str) {
-    let files = files_under(root);
+    let files = every_file(root);
     assert!(files.len() > 10, "{what}: only {} files under {}", files.len(), root.display());
     for file in files {
         let bytes = std::fs::read(&file).unwrap();

@@ -3,7 +3,7 @@
 //! own entry, `verify` passing and reporting what was forgotten.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -11,31 +11,6 @@ use crate::harness::*;
 
 const CANARY: &str = "Forget-Canary-Zq81Witness-家人-ئايگۈل";
 const REASON: &str = "Reason-Canary-the witness in Turpan asked";
-
-fn every_file(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                stack.push(entry.path());
-            } else if entry.file_type().unwrap().is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    every_file(root).into_iter().filter(|path| contains(&std::fs::read(path).unwrap(), needle)).collect()
-}
 
 /// Every file under `log/`, by path, with its bytes.
 fn log_files(archive: &TestArchive) -> BTreeMap<PathBuf, Vec<u8>> {

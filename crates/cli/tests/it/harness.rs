@@ -167,3 +167,33 @@ pub fn random_bytes(len: usize) -> Vec<u8> {
     getrandom::fill(&mut bytes).unwrap();
     bytes
 }
+
+/// Every regular file under `root`, recursively, sorted.
+pub fn every_file(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// Every file under `root` (database, WAL, index, objects, log, tmp) that
+/// holds `needle`.
+pub fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    every_file(root).into_iter().filter(|path| contains(&std::fs::read(path).unwrap(), needle)).collect()
+}

@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 
 use serde_json::Value;
@@ -22,32 +22,6 @@ const NAME_UYGHUR: &str = "ئۆچۈرۈلگەن گۇۋاھچى نۇرگۈل";
 const SERIAL: &str = "SN-CANARY-550173";
 /// A document author that must never be indexed or shown.
 const AUTHOR: &str = "Author-Canary-Zeynep-3390";
-
-fn every_file(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    every_file(root).into_iter().filter(|path| contains(&std::fs::read(path).unwrap(), needle)).collect()
-}
 
 /// The first JSON line of a command's output (`show --json` prints one
 /// object per part: the item, then what is said about its redactions).

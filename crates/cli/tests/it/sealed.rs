@@ -13,33 +13,6 @@ const CANARY_LATIN: &str = "Canary-Qx7vWitnessZanabi-4417";
 const CANARY_CHINESE: &str = "金丝雀证人阿依古丽七号";
 const CANARY_UYGHUR: &str = "كانارىيە گۇۋاھچى ئايگۈل";
 
-fn every_file(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-/// Every file under `root` (database, WAL, index, objects, log, tmp) that holds `needle`.
-fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    every_file(root).into_iter().filter(|path| contains(&std::fs::read(path).unwrap(), needle)).collect()
-}
-
 struct Sealed {
     archive: TestArchive,
     /// (item id, plaintext, original name)

@@ -5,7 +5,7 @@
 //! them, and travel in exports as ciphertext that only an archive with the
 //! same key-encryption key can import.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -19,33 +19,6 @@ const CANARY_TOWN: &str = "Hometown-Qw3Xalqiyar-7730";
 const CANARIES: [&str; 4] = [CANARY_LATIN, CANARY_CHINESE, CANARY_UYGHUR, CANARY_TOWN];
 /// A surgeon named in public documents: left open on purpose.
 const SURGEON: &str = "Surgeon-Openname-Zhvirdo";
-
-fn every_file(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-/// Every file under `root` (database, WAL, index, objects, log tiles) that holds `needle`.
-fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    every_file(root).into_iter().filter(|path| contains(&std::fs::read(path).unwrap(), needle)).collect()
-}
 
 fn ok(output: &std::process::Output) -> String {
     assert!(output.status.success(), "{}{}", stdout(output), stderr(output));

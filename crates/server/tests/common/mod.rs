@@ -185,3 +185,39 @@ pub fn object_count(dir: &Path) -> usize {
 pub fn staging_leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir.join("tmp")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
+
+/// A GET through the router with an optional bearer token: the status and
+/// the body as text.
+pub async fn call(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Files under `dir` holding any of `canaries` (every byte, the WAL
+/// included), as "PATH holds CANARY".
+pub fn files_holding(dir: &Path, canaries: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(entry.path());
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).unwrap();
+            for canary in canaries {
+                if bytes.windows(canary.len()).any(|window| window == canary.as_bytes()) {
+                    found.push(format!("{} holds {canary}", entry.path().display()));
+                }
+            }
+        }
+    }
+    found
+}
