@@ -724,17 +724,7 @@ impl AddRun<'_> {
             added_at: &added_at,
             provenance: &source.provenance,
         };
-        let mut record_json = serde_json::to_vec_pretty(&record).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        record_json.push(b'\n');
-        draft.add_bytes("evident.json", &record_json)?;
-        let staged = draft.finish(VersionInfo {
-            created: added_at.clone(),
-            message: "evident add".to_owned(),
-            user_name: actor.clone(),
-            user_address: None,
-        })?;
-        let inventory = Sha256Hex::parse(staged.inventory_digest())
-            .map_err(|detail| ArchiveError::Corrupted { what: "staged inventory digest".to_owned(), detail })?;
+        let (staged, inventory) = finish_draft(draft, &record, &added_at, &actor)?;
         let entry = LogEntry::item_add(
             &id,
             added_at.clone(),
@@ -864,17 +854,7 @@ impl AddRun<'_> {
                 &parts.sealed_metadata,
             ),
         };
-        let mut record_json = serde_json::to_vec_pretty(&record).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        record_json.push(b'\n');
-        draft.add_bytes("evident.json", &record_json)?;
-        let staged = draft.finish(VersionInfo {
-            created: added_at.clone(),
-            message: "evident add".to_owned(),
-            user_name: actor.clone(),
-            user_address: None,
-        })?;
-        let inventory = Sha256Hex::parse(staged.inventory_digest())
-            .map_err(|detail| ArchiveError::Corrupted { what: "staged inventory digest".to_owned(), detail })?;
+        let (staged, inventory) = finish_draft(draft, &record, &added_at, &actor)?;
         let entry = LogEntry::sealed_item_add(
             &id,
             added_at.clone(),
@@ -1200,6 +1180,29 @@ fn zip_time(time: zip::DateTime) -> Option<String> {
     let date = time::Date::from_calendar_date(i32::from(time.year()), month, time.day()).ok()?;
     let clock = time::Time::from_hms(time.hour(), time.minute(), time.second()).ok()?;
     Some(format_rfc3339(time::PrimitiveDateTime::new(date, clock).assume_utc()))
+}
+
+/// Writes an object's `evident.json` (`record`), finishes its first
+/// version as `actor` at `added_at`, and returns the staged object with
+/// its inventory digest (what the log entry commits to).
+fn finish_draft(
+    mut draft: ObjectDraft,
+    record: &impl Serialize,
+    added_at: &str,
+    actor: &str,
+) -> Result<(StagedObject, Sha256Hex)> {
+    let mut record_json = serde_json::to_vec_pretty(record).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+    record_json.push(b'\n');
+    draft.add_bytes("evident.json", &record_json)?;
+    let staged = draft.finish(VersionInfo {
+        created: added_at.to_owned(),
+        message: "evident add".to_owned(),
+        user_name: actor.to_owned(),
+        user_address: None,
+    })?;
+    let inventory = Sha256Hex::parse(staged.inventory_digest())
+        .map_err(|detail| ArchiveError::Corrupted { what: "staged inventory digest".to_owned(), detail })?;
+    Ok((staged, inventory))
 }
 
 /// Keeps the first bytes for media type detection and reports progress.
